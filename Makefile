@@ -1,0 +1,49 @@
+# jetad-nb: two commands do all the set-up on a fresh machine (Python 3.10+ and make only).
+#   make run   - create .venv, install, run the main job on the shipped samples
+#   make test  - create/update .venv, check the export, run every notebook and the pytest suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB_WORKERS ?= 2
+RUN_ARGS ?=
+
+.PHONY: run test install export-check nbtest pytest bench clean help
+
+help:
+	@echo "make run | make test | make install | make bench | make clean"
+
+$(STAMP): setup.py settings.ini .ci/constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first, pinned: an unpinned torch pulls GBs of CUDA packages (see .ci/constraints.txt)
+	$(BIN)/python -m pip install -q "torch==2.13.0"
+	$(BIN)/python -m pip install -q -c .ci/constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/jetad run $(RUN_ARGS)
+
+# The exported modules must match the notebooks: export into the tree and compare with a copy.
+export-check: $(STAMP)
+	@rm -rf $(VENV)/export-check && mkdir -p $(VENV)/export-check && cp -r jetad_nb $(VENV)/export-check/
+	$(BIN)/nbdev_export
+	@diff -r -x __pycache__ $(VENV)/export-check/jetad_nb jetad_nb \
+	  || (echo "ERROR: nbdev_export changed jetad_nb/: the modules are out of sync with nbs/ (run nbdev_export and commit)"; exit 1)
+	@echo "export-check: jetad_nb/ matches nbs/"
+
+nbtest: $(STAMP)
+	MPLBACKEND=Agg PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers $(NB_WORKERS) --timing --do_print
+
+pytest: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra
+
+test: export-check nbtest pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/io_bench.py
+
+clean:
+	rm -rf $(VENV) _docs _proc runs .pytest_cache
