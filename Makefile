@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test install export-check nbtest pytest bench clean help
+.PHONY: run test install export-check nbtest pytest bench readme clean help
 
 help:
-	@echo "make run | make test | make install | make bench | make clean"
+	@echo "make run | make test | make install | make readme | make bench | make clean"
 
 $(STAMP): setup.py settings.ini .ci/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ pytest: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra
 
 test: export-check nbtest pytest
+
+# README.md is nbs/index.ipynb rendered offline (nbdev_readme needs Quarto, which cannot be installed here).
+readme: $(STAMP)
+	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb > README.md.tmp
+	mv README.md.tmp README.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/io_bench.py
