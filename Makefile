@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test install export-check nbtest pytest bench readme clean help
+.PHONY: run test install export-check nbtest pytest bench readme data clean help
 
 help:
 	@echo "make run | make test | make install | make readme | make bench | make clean"
@@ -42,6 +42,10 @@ pytest: $(STAMP)
 
 test: export-check nbtest pytest
 
+# The shipped samples in data/ (fixed seeds; a few minutes on 2 cores). See data/README.md.
+data: $(STAMP)
+	JETAD_PROGRESS=0 $(BIN)/jetad generate --preset tutorial --out data --workers 2
+
 # README.md is nbs/index.ipynb rendered offline (nbdev_readme needs Quarto, which cannot be installed here).
 readme: $(STAMP)
 	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb > README.md.tmp
@@ -49,6 +53,7 @@ readme: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/io_bench.py
+	$(BIN)/python bench/generate_bench.py
 
 clean:
 	rm -rf $(VENV) _docs _proc runs .pytest_cache

@@ -13,10 +13,10 @@ from .core import JetADError, progress
 from .io import cluster_jets, nsubjettiness, write_delphes, to_ptetaphim, read_delphes, write_jets_h5, _offsets
 
 # %% auto #0
-__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'pythia_settings', 'pythia_events', 'Detector',
-           'simulate_detector', 'reconstruct', 'generate']
+__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_SEEDS', 'pythia_settings', 'pythia_events',
+           'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed', 'generate_many', 'make_samples']
 
-# %% ../nbs/02_generate.ipynb #5b018265
+# %% ../nbs/02_generate.ipynb #5f93451c
 COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
                    "Next:numberShowProcess = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
                    "Init:showChangedParticleData = off", "Print:quiet = on",
@@ -25,7 +25,8 @@ _HADRONIC_W = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]
 
 def _wprime(mx=500.0, my=100.0, **_):
     q = [f"35:addChannel = 1 0.2 100 {i} -{i}" for i in range(2, 6)]
-    return ["NewGaugeBoson:ffbar2Wprime = on", "34:m0 = 3500", "34:onMode = off", "34:addChannel = 1 1.0 100 35 37",
+    return ["NewGaugeBoson:ffbar2Wprime = on", "34:m0 = 3500", "34:mMin = 3000", "34:mMax = 4000",  # cut the off-shell tail
+            "34:onMode = off", "34:addChannel = 1 1.0 100 35 37",
             f"35:m0 = {mx}", "35:onMode = off", "35:oneChannel = 1 0.2 100 1 -1", *q,
             f"37:m0 = {my}", "37:onMode = off", "37:oneChannel = 1 0.5 100 2 -1", "37:addChannel = 1 0.5 100 4 -3"]
 
@@ -233,3 +234,74 @@ def generate(
         for parts, counts in pythia_events(process, n_events, seed, chunk, show_progress, **options):
             yield reconstruct(simulate_detector(parts, counts, rng, det), fatjet_r, fatjet_min_pt, truth)
     return write_delphes(out, chunks())
+
+# %% ../nbs/02_generate.ipynb #fd6aeaa2
+def job_seed(seed:int, job:int) -> int:
+    "The Pythia seed of job `job` of a run with seed `seed`."
+    return (int(seed) * 1000 + int(job)) % 900_000_000 + 1
+
+def generate_many(
+    process:str, # one of PROCESSES
+    n_events:int, # events in total
+    out_dir, # folder for the job files <process>_s<seed>_j<job>.root
+    seed:int=1, # run seed; job seeds follow from it
+    n_jobs:int=2, # number of jobs (files)
+    workers:int=2, # worker processes of the LocalCluster (1: run here, serially)
+    scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None=None, # progress bar over events
+    **kwargs, # passed to `generate` (fatjet_min_pt, truth, pt_hat_min, mass, ...)
+) -> list[Path]:
+    "Generate a sample as `n_jobs` ROOT files in parallel with dask.distributed; returns the files in job order."
+    if n_jobs < 1 or n_events < n_jobs: raise JetADError(f"n_jobs: expected 1 ... n_events ({n_events}), got {n_jobs}")
+    sizes = np.diff(np.linspace(0, n_events, n_jobs + 1).astype(int))
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [dict(process=process, n_events=int(n), out=out_dir / f"{process}_s{seed}_j{i}.root", seed=job_seed(seed, i),
+                 show_progress=False, **kwargs) for i, n in enumerate(sizes)]
+    bar = progress(total=n_events, desc=f"generate {process}", unit="ev", show=show_progress)
+    if scheduler is None and workers <= 1:
+        files = []
+        for j in jobs: files.append(generate(**j)); bar.update(j["n_events"])
+        bar.close(); return files
+    from dask.distributed import Client, LocalCluster, as_completed
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = {client.submit(generate, pure=False, **j): j for j in jobs}
+            for fut in as_completed(futures):
+                fut.result(); bar.update(futures[fut]["n_events"])
+    finally:
+        if cluster is not None: cluster.close()
+    bar.close()
+    return [j["out"] for j in jobs]
+
+# %% ../nbs/02_generate.ipynb #38b2db2a
+TUTORIAL = {"qcd": 4000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000}  # events per process
+TUTORIAL_SEEDS = {p: 101 + i for i, p in enumerate(TUTORIAL)}
+
+def make_samples(
+    out_dir=None, # where to write (None: the package data/ folder)
+    sizes:dict|None=None, # {process: events} (None: TUTORIAL)
+    root_events:int=20, # events in each small Delphes-format ROOT file
+    workers:int=2, # dask worker processes
+    fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
+    show_progress:bool|None=None, # progress bars
+) -> list[dict]:
+    "Make the shipped samples: a small ROOT file and an HDF5 jet table per process; returns one row per file."
+    import tempfile as _t
+    from jetad_nb.core import data_dir
+    out_dir = Path(out_dir) if out_dir is not None else data_dir()
+    rows = []
+    for process, n in (sizes or TUTORIAL).items():
+        seed = TUTORIAL_SEEDS.get(process, 999)
+        t0 = time.perf_counter()
+        root = generate(process, root_events, out_dir / f"{process}.root", seed=seed, fatjet_min_pt=fatjet_min_pt, show_progress=False)
+        rows.append(dict(file=root.name, process=process, events=root_events, seed=seed, command="jetad generate --preset tutorial"))
+        with _t.TemporaryDirectory() as d:
+            files = generate_many(process, n, d, seed=seed, n_jobs=max(1, min(workers, n)), workers=workers, truth=False,
+                                  fatjet_min_pt=fatjet_min_pt, show_progress=show_progress)
+            table = read_delphes(files, min_pt=fatjet_min_pt, n_leading=2, label=0 if process.startswith("qcd") else 1, show_progress=False)
+        h5 = write_jets_h5(table, out_dir / f"{process}.h5", compression="gzip", process=process, events=n, seed=seed,
+                           job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))], fatjet_min_pt=fatjet_min_pt, n_leading=2)
+        rows.append(dict(file=h5.name, process=process, events=n, seed=seed, jets=len(table), seconds=round(time.perf_counter() - t0, 1),
+                         command="jetad generate --preset tutorial"))
+    return rows

@@ -83,7 +83,7 @@ def main_job(
     atomic_write(out / "summary.csv", table.to_csv(index=False))
     return table
 
-# %% ../nbs/11_run.ipynb #d787429f
+# %% ../nbs/11_run.ipynb #d47879c1
 def _cmd_run(a):
     table = main_job(a.name, a.runs_dir, a.samples or None, use_shared=not a.no_shared)
     with pd.option_context("display.width", 200, "display.max_colwidth", 70):
@@ -103,6 +103,20 @@ def _cmd_info(a):
     print(detect_format(a.input), jet_summary(read_jets(a.input), str(a.input)))
     return 0
 
+def _cmd_generate(a):
+    from jetad_nb.generate import generate, generate_many, make_samples
+    if a.preset == "tutorial":
+        rows = make_samples(a.out, workers=a.workers)
+        print(pd.DataFrame(rows).to_string(index=False)); return 0
+    if not a.process or not a.out: raise JetADError("generate: expected --process and --out (or --preset tutorial)")
+    opts = {k: v for k, v in dict(pt_hat_min=a.pt_hat_min, mass=a.mass).items() if v is not None}
+    kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
+    if a.jobs == 1 and a.scheduler is None:
+        print(generate(a.process, a.events, a.out, seed=a.seed, **kw))
+    else:
+        for f in generate_many(a.process, a.events, a.out, seed=a.seed, n_jobs=a.jobs, workers=a.workers, scheduler=a.scheduler, **kw): print(f)
+    return 0
+
 def parser() -> argparse.ArgumentParser:
     "The argument parser of the `jetad` command."
     p = argparse.ArgumentParser(prog="jetad", description="jetad-nb: anomaly detection for jets at the LHC")
@@ -117,6 +131,20 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="read any supported file and write an HDF5 jet cache")
     c.add_argument("input"); c.add_argument("output"); c.set_defaults(fn=_cmd_convert)
     i = sub.add_parser("info", help="print a file's format and summary"); i.add_argument("input"); i.set_defaults(fn=_cmd_info)
+    g = sub.add_parser("generate", help="generate events (Pythia 8 + detector + FastJet) into Delphes-format ROOT")
+    g.add_argument("--process", help="qcd, qcd_mc, top, w, wprime or hv")
+    g.add_argument("--events", type=int, default=200, help="number of events (default 200)")
+    g.add_argument("--seed", type=int, default=1, help="seed (default 1); jobs use seed*1000+job+1")
+    g.add_argument("--out", help="output .root file (one job) or folder (several jobs / preset)")
+    g.add_argument("--jobs", type=int, default=1, help="number of jobs/files (default 1)")
+    g.add_argument("--workers", type=int, default=2, help="dask LocalCluster worker processes (default 2)")
+    g.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://host:8786")
+    g.add_argument("--pt-hat-min", type=float, help="GeV, hard-scattering pT threshold (qcd, qcd_mc, top, w)")
+    g.add_argument("--mass", type=float, help="GeV, Z' mass of the hv process (2000, 3000, 4000)")
+    g.add_argument("--fatjet-min-pt", type=float, default=200.0, help="GeV, fat-jet threshold (default 200)")
+    g.add_argument("--no-truth", action="store_true", help="do not write the truth Particle collection")
+    g.add_argument("--preset", choices=["tutorial"], help="make the shipped samples (into --out, default data/)")
+    g.set_defaults(fn=_cmd_generate)
     return p
 
 def main(
