@@ -13,8 +13,9 @@ from .core import JetADError, progress
 from .io import cluster_jets, nsubjettiness, write_delphes, to_ptetaphim, read_delphes, write_jets_h5, _offsets
 
 # %% auto #0
-__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_SEEDS', 'pythia_settings', 'pythia_events',
-           'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed', 'generate_many', 'make_samples']
+__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS',
+           'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed',
+           'generate_many', 'make_samples', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/02_generate.ipynb #5f93451c
 COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
@@ -274,14 +275,15 @@ def generate_many(
     bar.close()
     return [j["out"] for j in jobs]
 
-# %% ../nbs/02_generate.ipynb #38b2db2a
-TUTORIAL = {"qcd": 4000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000}  # events per process
+# %% ../nbs/02_generate.ipynb #be8d141c
+TUTORIAL = {"qcd": 3000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000}  # events per process
+TUTORIAL_LEADING = {"wprime": 2}  # jets kept per event in the HDF5 tables (default 1; the W' signal is the jet pair)
 TUTORIAL_SEEDS = {p: 101 + i for i, p in enumerate(TUTORIAL)}
 
 def make_samples(
     out_dir=None, # where to write (None: the package data/ folder)
     sizes:dict|None=None, # {process: events} (None: TUTORIAL)
-    root_events:int=20, # events in each small Delphes-format ROOT file
+    root_events:int=10, # events in each small Delphes-format ROOT file
     workers:int=2, # dask worker processes
     fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
     show_progress:bool|None=None, # progress bars
@@ -299,9 +301,37 @@ def make_samples(
         with _t.TemporaryDirectory() as d:
             files = generate_many(process, n, d, seed=seed, n_jobs=max(1, min(workers, n)), workers=workers, truth=False,
                                   fatjet_min_pt=fatjet_min_pt, show_progress=show_progress)
-            table = read_delphes(files, min_pt=fatjet_min_pt, n_leading=2, label=0 if process.startswith("qcd") else 1, show_progress=False)
+            lead = TUTORIAL_LEADING.get(process, 1)
+            table = read_delphes(files, min_pt=fatjet_min_pt, n_leading=lead, label=0 if process.startswith("qcd") else 1, show_progress=False)
         h5 = write_jets_h5(table, out_dir / f"{process}.h5", compression="gzip", process=process, events=n, seed=seed,
-                           job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))], fatjet_min_pt=fatjet_min_pt, n_leading=2)
+                           job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))], fatjet_min_pt=fatjet_min_pt, n_leading=lead)
         rows.append(dict(file=h5.name, process=process, events=n, seed=seed, jets=len(table), seconds=round(time.perf_counter() - t0, 1),
                          command="jetad generate --preset tutorial"))
     return rows
+
+# %% ../nbs/02_generate.ipynb #e102c321
+def mass_mode(
+    m, # jet masses (GeV)
+    lo:float=0.0, hi:float=700.0, width:float=10.0, # histogram range and bin width (GeV)
+) -> float:
+    "Centre of the most populated bin of a jet-mass histogram."
+    h, e = np.histogram(np.asarray(m), bins=np.arange(lo, hi + width, width))
+    return float(e[np.argmax(h)] + width / 2)
+
+# %% ../nbs/02_generate.ipynb #a27c6cc3
+def detector_vs_truth(
+    path, # a Delphes-format ROOT file written by `generate`
+    max_dr:float=0.3, # match leading detector jets to truth jets within this Delta R
+):
+    "Masses of leading FatJets and of their matched GenFatJets: (detector, truth) arrays."
+    from jetad_nb.io import open_tree
+    t = open_tree(path, "Delphes")
+    a = t.arrays(filter_name=lambda n: n in {"FatJet.Mass", "FatJet.Eta", "FatJet.Phi", "GenFatJet.Mass", "GenFatJet.Eta", "GenFatJet.Phi"})
+    has = ak.num(a["FatJet.Mass"]) > 0
+    a = a[has]
+    d_eta, d_phi = a["FatJet.Eta"][:, 0], a["FatJet.Phi"][:, 0]
+    dphi = (a["GenFatJet.Phi"] - d_phi + np.pi) % (2 * np.pi) - np.pi   # jagged: awkward arithmetic
+    dr = np.sqrt((a["GenFatJet.Eta"] - d_eta)**2 + dphi**2)
+    best = ak.argmin(dr, axis=1, keepdims=True)
+    ok = ak.fill_none(ak.firsts(dr[best]), np.inf) < max_dr
+    return a["FatJet.Mass"][:, 0][ok].to_numpy(), ak.firsts(a["GenFatJet.Mass"][best])[ok].to_numpy()
