@@ -159,7 +159,7 @@ def simulate_detector(
                  PT=pt, Eta=eta, Phi=phi, E=parts["e"])
     return dict(n_events=n_ev, EFlowTrack=tracks, EFlowPhoton=photons, EFlowNeutralHadron=neutral, Tower=towers, Particle=truth)
 
-# %% ../nbs/02_generate.ipynb #9307d8f7
+# %% ../nbs/02_generate.ipynb #f21c4932
 def _records(d, n_events, fields=None):
     "Flat arrays with an `event` index -> awkward records per event (one list per event)."
     fields = fields or [k for k in d if k != "event"]
@@ -179,7 +179,7 @@ def reconstruct(
     det:dict, # output of `simulate_detector`
     fatjet_r:float=1.0, # fat-jet radius
     fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
-    truth:bool=True, # also write the truth `Particle` collection
+    truth:bool=True, # also write the truth `Particle` and `GenFatJet` collections
 ) -> dict:
     "Cluster jets, compute N-subjettiness, MET and HT; return Delphes collections (awkward records per event)."
     n = det["n_events"]
@@ -208,13 +208,14 @@ def reconstruct(
     for k in ("EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron", "Tower"): out[k] = _records(det[k], n)
     out["MissingET"] = ak.unflatten(ak.zip({"MET": np.hypot(px, py).astype(np.float32), "Phi": np.arctan2(py, px).astype(np.float32)}), np.ones(n, np.int64))
     out["ScalarHT"] = ak.unflatten(ak.zip({"HT": ak.to_numpy(ak.sum(jet.PT, axis=1)).astype(np.float32)}), np.ones(n, np.int64))
-    tr = det["Particle"]
-    tcand = ak.unflatten(ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}), np.bincount(tr["event"], minlength=n))
-    out["GenFatJet"] = ak.values_astype(_jets(tcand, fatjet_r, 0.5 * fatjet_min_pt)[0], np.float32)
-    if truth: out["Particle"] = _records(tr, n)
+    if truth:  # truth-level fat jets and the visible final-state particles
+        tr = det["Particle"]
+        tcand = ak.unflatten(ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}), np.bincount(tr["event"], minlength=n))
+        out["GenFatJet"] = ak.values_astype(_jets(tcand, fatjet_r, 0.5 * fatjet_min_pt)[0], np.float32)
+        out["Particle"] = _records(tr, n)
     return out
 
-# %% ../nbs/02_generate.ipynb #8f63e4e7
+# %% ../nbs/02_generate.ipynb #7dbb7380
 def generate(
     process:str, # one of PROCESSES
     n_events:int, # events
@@ -222,7 +223,7 @@ def generate(
     seed:int=1, # seed of Pythia and of the detector
     fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
     fatjet_r:float=1.0, # fat-jet radius
-    truth:bool=True, # write the truth Particle collection
+    truth:bool=True, # write the truth Particle and GenFatJet collections
     chunk:int=200, # events per chunk (memory)
     det:Detector=Detector(), # detector parameters
     show_progress:bool|None=None, # progress bar over events
