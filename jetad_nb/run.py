@@ -26,7 +26,7 @@ def find_samples(
         folders = [data_dir()] + ([shared_data_dir()] if use_shared and shared_data_dir() else [])
     return sorted(p for d in folders if Path(d).is_dir() for p in Path(d).rglob("*") if p.suffix in SAMPLE_SUFFIXES and p.is_file())
 
-# %% ../nbs/11_run.ipynb #23e52821
+# %% ../nbs/11_run.ipynb #2fae939d
 def summarise_samples(
     paths:list, # sample files
     out:Path, # run folder; caches go to out/cache
@@ -34,12 +34,12 @@ def summarise_samples(
     "Read every sample, cache it as HDF5 and return (summary table, {name: jet table})."
     rows, tables = [], {}
     for p in map(Path, paths):
-        name = f"{p.parent.name}/{p.stem}"
+        name = f"{p.parent.name}/{p.name}"   # with the suffix: data/hv.root and data/hv.h5 are different samples
         t0 = time.perf_counter()
         try:
             fmt = detect_format(p)
             table = read_jets(p, show_progress=False) if fmt in ("delphes", "pfnano", "lhco") else read_jets(p)
-            write_jets_h5(table, Path(out) / "cache" / f"{p.parent.name}__{p.stem}.h5", source=str(p), format=fmt)
+            write_jets_h5(table, Path(out) / "cache" / f"{p.parent.name}__{p.name}.h5", source=str(p), format=fmt)
             rows.append({**jet_summary(table, name), "format": fmt, "seconds": time.perf_counter() - t0, "status": "ok"})
             tables[name] = table
         except JetADError as e:
