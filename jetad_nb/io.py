@@ -294,17 +294,36 @@ def _selection_text(n_leading, min_pt, max_abs_eta, mass_window):
         + ([f"|eta| <= {max_abs_eta}"] if max_abs_eta is not None else []) + ([f"mass in {tuple(mass_window)}"] if mass_window else [])
     return ", ".join(s)
 
-# %% ../nbs/01_io.ipynb #390fdd60
+# %% ../nbs/01_io.ipynb #9329a318
+def _recluster(cflat, n_c, r, min_pt):
+    "Anti-kt jets of flat per-event constituents (zero-pT entries skipped): jagged jet kinematics, flat links into cflat."
+    ev_c = np.repeat(np.arange(len(n_c)), n_c)
+    kept = cflat["pt"] > 0
+    n_kept = np.bincount(ev_c[kept], minlength=len(n_c))
+    cand = ak.unflatten(ak.zip({k: cflat[k][kept] for k in ("pt", "eta", "phi", "energy")}), n_kept)
+    jet, lj, lc_kept = cluster_jets(cand, r=r, min_pt=min_pt)
+    local = ak.unflatten((np.arange(len(ev_c)) - _offsets(n_c)[ev_c])[kept], n_kept)
+    return jet, _flat_links(lj, local[lc_kept])  # indices among kept constituents -> among all
+
+def _jet_columns(jet, event0, label):
+    "Flat jet columns (all given fields, rank, event, label) from jagged per-event jets; label a number or one per event."
+    n_j = np.asarray(ak.num(jet["pt"], axis=1))
+    cols = {k: _flat(v) for k, v in jet.items()}
+    cols |= dict(rank=_rank(jet["pt"]), event=np.repeat(np.arange(len(n_j)) + event0, n_j),
+                 label=np.repeat(np.broadcast_to(label, n_j.shape), n_j))
+    return cols, n_j
+
+def _linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=None):
+    "Select jets, attach their linked constituents, and compute tau_N with radius tau_r when given."
+    gj, gc = _global_links(n_j, n_c, *links)
+    table = _assemble(jets, cflat, gj, gc, _jet_mask(jets, *sel))
+    return _with_taus(table, nsubjettiness(table.constituents, r0=tau_r)) if tau_r and len(table) else table
+
 def _delphes_chunk(a, jets_name, cands, r, recluster, event0, label, sel):
     cflat, n_c = _delphes_candidates(a, cands)
     ev_c = np.repeat(np.arange(len(n_c)), n_c)
     if recluster:
-        kept = cflat["pt"] > 0
-        n_kept = np.bincount(ev_c[kept], minlength=len(n_c))
-        cand = ak.unflatten(ak.zip({k: cflat[k][kept] for k in ("pt", "eta", "phi", "energy")}), n_kept)
-        jet, lj, lc_kept = cluster_jets(cand, r=r, min_pt=max(sel[1], 1.0))
-        local = ak.unflatten((np.arange(len(ev_c)) - _offsets(n_c)[ev_c])[kept], n_kept)
-        links = _flat_links(lj, local[lc_kept])  # indices among kept constituents -> among all
+        jet, links = _recluster(cflat, n_c, r, max(sel[1], 1.0))
         taus = {}
     else:
         jet = {k: a[f"{jets_name}.{b}"] for k, b in (("pt", "PT"), ("eta", "Eta"), ("phi", "Phi"), ("mass", "Mass"))}
@@ -319,17 +338,11 @@ def _delphes_chunk(a, jets_name, cands, r, recluster, event0, label, sel):
             best = _match_flat(_padded(jet["eta"]), _padded(jet["phi"]), ev_c, cflat["eta"].astype(np.float64), cflat["phi"].astype(np.float64), r)
             ok = best >= 0
             links = ev_c[ok], best[ok], (np.arange(len(ev_c)) - _offsets(n_c)[ev_c])[ok]
-    n_j = np.asarray(ak.num(jet["pt"], axis=1))
-    jets = {k: _flat(v) for k, v in jet.items()} | taus
-    jets["rank"] = _rank(jet["pt"])
-    jets["event"] = np.repeat(np.arange(len(n_j)) + event0, n_j)
-    jets["label"] = np.full(len(jets["pt"]), label)
+    jets, n_j = _jet_columns(jet, event0, label)
+    jets |= taus
     for b, name in (("MissingET.MET", "met"), ("ScalarHT.HT", "ht")):
         if b in a.fields: jets[name] = np.repeat(_flat(ak.fill_none(ak.firsts(a[b]), np.nan)), n_j)
-    gj, gc = _global_links(n_j, n_c, *links)
-    keep = _jet_mask(jets, *sel)
-    table = _assemble(jets, cflat, gj, gc, keep)
-    return _with_taus(table, nsubjettiness(table.constituents, r0=r)) if recluster and len(table) else table
+    return _linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r if recluster else None)
 
 def _with_taus(table, taus):
     for i in range(taus.shape[1]):
@@ -396,7 +409,7 @@ def constituent_sum(
     s = [np.bincount(jet, w, minlength=len(n)) for w in (px, py, pz, _flat(c.energy).astype(np.float64))]
     return np.hypot(s[0], s[1]), np.sqrt(np.clip(s[3]**2 - s[0]**2 - s[1]**2 - s[2]**2, 0, None))
 
-# %% ../nbs/01_io.ipynb #59b777f8
+# %% ../nbs/01_io.ipynb #0f11ed01
 _PFNANO_JET = {"pt": "FatJet_pt", "eta": "FatJet_eta", "phi": "FatJet_phi", "mass": "FatJet_mass",
                **{f"tau{i}": f"FatJet_tau{i}" for i in range(1, 5)}, "msoftdrop": "FatJet_msoftdrop"}
 _PFNANO_CAND = {"pt": "PFCands_pt", "eta": "PFCands_eta", "phi": "PFCands_phi", "mass": "PFCands_mass",
@@ -426,21 +439,19 @@ def read_pfnano(
     bar = progress(total=sum(t.num_entries for _, t in trees), unit="ev", desc="read_pfnano", show=show_progress)
     for p, t in trees:
         for a in _iterate(t, p, names, step_size):
-            n_j, n_c = np.asarray(ak.num(a["FatJet_pt"])), np.asarray(ak.num(a["PFCands_pt"]))
-            jets = {k: _flat(a[b]) for k, b in _PFNANO_JET.items()}
-            jets |= dict(rank=_rank(a["FatJet_pt"]), event=np.repeat(np.arange(len(n_j)) + event0, n_j), label=np.full(n_j.sum(), label))
+            jets, n_j = _jet_columns({k: a[b] for k, b in _PFNANO_JET.items()}, event0, label)
+            n_c = np.asarray(ak.num(a["PFCands_pt"]))
             c = {k: _flat(a[b]) for k, b in _PFNANO_CAND.items()}
             c["energy"] = to_cartesian(c["pt"], c["eta"], c["phi"], c.pop("mass"))[3]
             for k in ("d0", "d0err", "dz", "dzerr"): c[k] = np.where(c["charge"] != 0, c[k], np.nan)  # CMS stores -1 for neutrals
-            gj, gc = _global_links(n_j, n_c, *_flat_links(a[_PFNANO_LINK[0]], a[_PFNANO_LINK[1]]))
-            out.append(_assemble(jets, c, gj, gc, _jet_mask(jets, *sel)))
+            out.append(_linked_table(jets, n_j, c, n_c, _flat_links(a[_PFNANO_LINK[0]], a[_PFNANO_LINK[1]]), sel))
             event0 += len(a); bar.update(len(a))
     bar.close()
     table = _concat(out)
     if table is None: raise JetADError(f"{paths[0]}: no fat jets pass the selection ({_selection_text(*sel)})")
     return table
 
-# %% ../nbs/01_io.ipynb #e389543b
+# %% ../nbs/01_io.ipynb #07c383a3
 def _lhco_store(path, key):
     "Open a pandas/PyTables LHC Olympics file; return the store and its (events, columns) shape."
     import pandas as pd
@@ -480,15 +491,9 @@ def read_lhco(
             n_c = real.sum(axis=1)
             pt, eta, phi = part[real][:, 0], part[real][:, 1], part[real][:, 2]
             cflat = {"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}
-            cand = ak.unflatten(ak.zip(cflat), n_c)
-            jet, lj, lc = cluster_jets(cand, r=r, min_pt=min_pt)
-            n_j = np.asarray(ak.num(jet["pt"], axis=1))
-            jets = {k: _flat(v) for k, v in jet.items()} | dict(rank=_rank(jet["pt"]), event=np.repeat(np.arange(len(rows)) + s, n_j), label=np.repeat(lab, n_j))
-            gj, gc = _global_links(n_j, n_c, *_flat_links(lj, lc))
-            keep = _jet_mask(jets, *sel)
-            if keep.any():
-                t = _assemble(jets, cflat, gj, gc, keep)
-                out.append(_with_taus(t, nsubjettiness(t.constituents, r0=r)))
+            jet, links = _recluster(cflat, n_c, r, min_pt)
+            jets, n_j = _jet_columns(jet, s, lab)
+            out.append(_linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r))
     table = _concat(out)
     if table is None: raise JetADError(f"{p}: no jets pass the selection ({_selection_text(*sel)})")
     return table
