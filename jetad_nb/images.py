@@ -12,7 +12,8 @@ from .io import delta_phi
 
 # %% auto #0
 __all__ = ['PDGID_CLASSES', 'CHANNELS', 'channel_names', 'flatten_jets', 'centre_constituents', 'rotate_constituents',
-           'flip_constituents', 'pixel_index', 'pixelise', 'pf_class', 'fit_channel_stats', 'jet_images']
+           'flip_constituents', 'pixel_index', 'pixelise', 'pf_class', 'fit_channel_stats', 'jet_images', 'select_jets',
+           'load_jets']
 
 # %% ../nbs/03_jet_images.ipynb #5388369d
 PDGID_CLASSES = (-211, -13, -11, 11, 13, 22, 130, 211)  # particle-flow classes of the one-hot 'pdgid' channels
@@ -257,3 +258,49 @@ def jet_images(
         bar.update(b - a)
     bar.close()
     return out
+
+# %% ../nbs/03_jet_images.ipynb #a241bf7a
+def select_jets(
+    table, # jet table
+    min_pt:float|None=None, # GeV, keep pT >= min_pt
+    max_abs_eta:float|None=None, # keep |eta| <= max_abs_eta
+    mass_window=None, # (low, high) GeV, keep low <= mass <= high
+    n_leading:int|None=None, # keep jets with rank < n_leading (rank 0: the leading jet of its event)
+    min_constituents:int=1, # keep jets with at least this many constituents
+):
+    "Jets of a table that pass a pT, |eta|, mass-window, leading-jet and constituent-count selection."
+    keep = ak.num(table.constituents) >= min_constituents
+    if min_pt is not None: keep = keep & (table.pt >= min_pt)
+    if max_abs_eta is not None: keep = keep & (abs(table.eta) <= max_abs_eta)
+    if mass_window is not None:
+        lo, hi = mass_window
+        keep = keep & (table.mass >= lo) & (table.mass <= hi)
+    if n_leading is not None: keep = keep & (table.rank < n_leading)
+    return table[keep]
+
+def load_jets(
+    paths, # a file, a glob pattern or a list of them (HDF5 jet tables or files `read_jets` reads)
+    max_jets:int|None=None, # stop after this many selected jets
+    show_progress:bool|None=False, # progress bars of the readers
+    **selection, # passed to `select_jets` (min_pt, max_abs_eta, mass_window, n_leading, min_constituents)
+):
+    "Read jets from files or globs and apply a selection; raises if nothing passes."
+    import glob
+    from pathlib import Path
+    from jetad_nb.io import READERS, detect_format
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files = []
+    for p in items:
+        hits = sorted(glob.glob(str(p))) if any(c in str(p) for c in "*?[") else [p]
+        if not hits: raise JetADError(f"{p}: the pattern matches no files")
+        files += hits
+    out, n = [], 0
+    for f in files:
+        fmt = detect_format(f)
+        t = READERS[fmt](f, show_progress=show_progress) if fmt in ("delphes", "pfnano", "lhco") else READERS[fmt](f)
+        t = select_jets(t, **selection)
+        out.append(t); n += len(t)
+        if max_jets is not None and n >= max_jets: break
+    table = ak.concatenate(out) if len(out) > 1 else out[0]
+    if len(table) == 0: raise JetADError(f"{files[0] if len(files) == 1 else f'{len(files)} files'}: no jets pass the selection {selection}")
+    return table[:max_jets] if max_jets is not None else table
