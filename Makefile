@@ -54,6 +54,8 @@ readme: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/io_bench.py
 	$(BIN)/python bench/generate_bench.py
+	$(BIN)/python bench/images_bench.py
+	$(BIN)/python bench/train_bench.py
 
 clean:
 	rm -rf $(VENV) _docs _proc runs .pytest_cache

@@ -97,7 +97,7 @@ def _mean_loss(model, data, batch_size, loss_kwargs):
             tot += model.loss(*(t[a:a + batch_size] for t in data), **loss_kwargs).sum()
     return float(tot) / n
 
-# %% ../nbs/05_autoencoder.ipynb #941d475d
+# %% ../nbs/05_autoencoder.ipynb #7dede370
 def fit(
     model:nn.Module, # a module with `loss(*batch) -> per-sample losses`
     train, # training data: array/tensor or tuple of them (first axis = samples)
@@ -115,7 +115,9 @@ def fit(
     device=None, # torch device (None: `get_device()`)
     seed:int=0, # seed of the initialisation-independent randomness (batch order)
     show_progress:bool|None=None, # progress bar over epochs
-    loss_kwargs:dict|None=None, # extra keyword arguments of `model.loss` during training (e.g. a KL weight)
+    loss_kwargs:dict|None=None, # extra keyword arguments of `model.loss` in training
+    val_loss_kwargs:dict|None=None, # extra keyword arguments of `model.loss` in validation
+    epoch_hook=None, # callable(model, epoch) run before each epoch (e.g. KL annealing)
 ) -> History:
     "Train a model with mini-batches, validation each epoch, early stopping, atomic checkpoints and resume."
     if optimizer not in ("adam", "adamw"): raise JetADError(f"optimizer: expected 'adam' or 'adamw', got {optimizer!r}")
@@ -135,6 +137,7 @@ def fit(
     n = len(tr[0])
     bar = progress(total=epochs, initial=min(start, epochs), desc=f"fit {type(model).__name__}", unit="epoch", show=show_progress)
     for epoch in range(start, epochs):
+        if epoch_hook is not None: epoch_hook(model, epoch)
         t0 = time.perf_counter(); model.train()
         tot = torch.zeros((), device=dev)
         for idx in torch.randperm(n, device=dev, generator=gen).split(batch_size):
@@ -146,7 +149,7 @@ def fit(
             tot += loss.detach().sum()
         hist.train_loss.append(float(tot) / n)
         if va is not None:
-            v = _mean_loss(model, va, max(batch_size, 4096), {}); hist.val_loss.append(v)
+            v = _mean_loss(model, va, max(batch_size, 4096), val_loss_kwargs or {}); hist.val_loss.append(v)
         else: v = hist.train_loss[-1]
         if not math.isfinite(hist.train_loss[-1]): raise JetADError(f"fit: the training loss became {hist.train_loss[-1]} at epoch {epoch}; lower lr or clip gradients (grad_clip)")
         if v < hist.best_val - min_delta:
