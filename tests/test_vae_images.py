@@ -36,7 +36,7 @@ def test_loss_uses_beta_and_scale():
     a = ImageVAE(2, 4, 6, scale=scale, beta=1.0).eval(); b = ImageVAE(2, 4, 6, scale=scale, beta=3.0).eval()
     b.load_state_dict(a.state_dict())
     mse, kl, _ = a.parts(x)
-    np.testing.assert_allclose((b.loss(x) - a.loss(x)).detach().numpy(), (2 * kl / x[0].numel()).detach().numpy(), rtol=1e-4)
+    np.testing.assert_allclose((b.loss(x) - a.loss(x)).detach().numpy(), (2 * kl / x[0].numel()).detach().numpy(), rtol=1e-3, atol=1e-7)
     with pytest.raises(JetADError, match="beta"): ImageVAE(1, beta=0.0)
     np.testing.assert_allclose(pixel_scale(np.ones((5, 2, 4, 4), np.float32) * np.array([3.0, 0.0])[None, :, None, None]), [3.0, 1.0])
 
