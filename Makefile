@@ -35,7 +35,8 @@ export-check: $(STAMP)
 	@echo "export-check: jetad_nb/ matches nbs/"
 
 nbtest: $(STAMP)
-	MPLBACKEND=Agg PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers $(NB_WORKERS) --timing --do_print
+	# one thread per notebook: two parallel notebooks with 2 torch threads each oversubscribe 2 cores (6x slower)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MPLBACKEND=Agg PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers $(NB_WORKERS) --timing --do_print
 
 pytest: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra
