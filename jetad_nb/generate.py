@@ -40,19 +40,30 @@ def _hidden_valley(mass=3000.0, **_):
             "HiddenValley:probVector = 0.75", "4900101:m0 = 250", *[f"{i}:m0 = 500" for i in (4900111, 4900113, 4900211, 4900213)],
             "4900111:onMode = off", "4900113:onMode = off", "4900211:oneChannel = 1 1.0 91 1 -1", "4900213:oneChannel = 1 1.0 91 1 -1"]
 
+def _h4q(mh=174.0, ma=40.0, pt_hat_min=450.0, **_):
+    return ["HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on", f"PhaseSpace:pTHatMin = {pt_hat_min}",
+            f"25:m0 = {mh}", f"25:mMin = {mh - 10}", f"25:mMax = {mh + 10}", "25:mWidth = 1", "25:doForceWidth = on",
+            "25:onMode = off", "25:addChannel = 1 1.0 100 36 36",
+            f"36:m0 = {ma}", f"36:mMin = {ma - 5}", f"36:mMax = {ma + 5}", "36:mWidth = 0.1", "36:doForceWidth = on",
+            "36:onMode = off", "36:oneChannel = 1 0.5 100 1 -1", "36:addChannel = 1 0.5 100 2 -2"]
+
+def _qcd(pt_hat_min=450.0, m_hat_min=0.0, **_):
+    return ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"] + ([f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else [])
+
 PROCESSES = {
-    "qcd": lambda pt_hat_min=450.0, **_: ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"],
-    "qcd_mc": lambda pt_hat_min=450.0, **_: ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}", "Tune:pp = 21"],
+    "qcd": _qcd,
+    "qcd_mc": lambda **o: _qcd(**o) + ["Tune:pp = 21"],
     "top": lambda pt_hat_min=450.0, **_: ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on", f"PhaseSpace:pTHatMin = {pt_hat_min}", *_HADRONIC_W],
     "w": lambda pt_hat_min=450.0, **_: ["WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", f"PhaseSpace:pTHatMin = {pt_hat_min}", *_HADRONIC_W],
     "wprime": _wprime,
     "hv": _hidden_valley,
+    "h4q": _h4q,
 }
 
 def pythia_settings(
     process:str, # one of PROCESSES
     seed:int=1, # Pythia random seed (1 ... 900 000 000)
-    **options, # process options: pt_hat_min (qcd, qcd_mc, top, w), mass (hv), mx/my (wprime)
+    **options, # process options: pt_hat_min (qcd, qcd_mc, top, w, h4q), m_hat_min (qcd, qcd_mc), mass (hv), mx/my (wprime), mh/ma (h4q)
 ) -> list[str]:
     "The Pythia settings strings of a process."
     if process not in PROCESSES: raise JetADError(f"process: expected one of {', '.join(PROCESSES)}, got {process!r}")
@@ -273,7 +284,7 @@ def generate_many(
     return [j["out"] for j in jobs]
 
 # %% ../nbs/02_generate.ipynb #be8d141c
-TUTORIAL = {"qcd": 3000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000}  # events per process
+TUTORIAL = {"qcd": 3000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000, "h4q": 1000}  # events per process
 TUTORIAL_LEADING = {"wprime": 2}  # jets kept per event in the HDF5 tables (default 1; the W' signal is the jet pair)
 TUTORIAL_SEEDS = {p: 101 + i for i, p in enumerate(TUTORIAL)}
 

@@ -109,7 +109,7 @@ def _cmd_generate(a):
         rows = make_samples(a.out, workers=a.workers)
         print(pd.DataFrame(rows).to_string(index=False)); return 0
     if not a.process or not a.out: raise JetADError("generate: expected --process and --out (or --preset tutorial)")
-    opts = {k: v for k, v in dict(pt_hat_min=a.pt_hat_min, mass=a.mass).items() if v is not None}
+    opts = {k: v for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items() if v is not None}
     kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
     if a.jobs == 1 and a.scheduler is None:
         print(generate(a.process, a.events, a.out, seed=a.seed, **kw))
@@ -140,7 +140,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=2, help="dask LocalCluster worker processes (default 2)")
     g.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://host:8786")
     g.add_argument("--pt-hat-min", type=float, help="GeV, hard-scattering pT threshold (qcd, qcd_mc, top, w)")
+    g.add_argument("--m-hat-min", type=float, help="GeV, hard-scattering invariant-mass threshold (qcd, qcd_mc)")
     g.add_argument("--mass", type=float, help="GeV, Z' mass of the hv process (2000, 3000, 4000)")
+    g.add_argument("--mh", type=float, help="GeV, heavy-scalar mass of the h4q process (default 174)")
+    g.add_argument("--ma", type=float, help="GeV, light-scalar mass of the h4q process (default 40)")
     g.add_argument("--fatjet-min-pt", type=float, default=200.0, help="GeV, fat-jet threshold (default 200)")
     g.add_argument("--no-truth", action="store_true", help="do not write the truth Particle collection")
     g.add_argument("--preset", choices=["tutorial"], help="make the shipped samples (into --out, default data/)")
