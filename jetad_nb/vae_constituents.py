@@ -40,7 +40,7 @@ def jet_p4(
     px, py, pz = ak.sum(c.pt * np.cos(c.phi), axis=1), ak.sum(c.pt * np.sin(c.phi), axis=1), ak.sum(c.pt * np.sinh(c.eta), axis=1)
     return np.stack([ak.to_numpy(ak.sum(c.energy, axis=1)), ak.to_numpy(px), ak.to_numpy(py), ak.to_numpy(pz)], axis=-1).astype(np.float64)
 
-# %% ../nbs/07_vae_constituents.ipynb #f3b97b0b
+# %% ../nbs/07_vae_constituents.ipynb #f9162960
 def rotate_phi0(
     p4:np.ndarray, # constituents (jets, n, 4) as E, px, py, pz
     jet:np.ndarray, # jet four-vectors (jets, 4)
@@ -69,7 +69,7 @@ def align_principal(
     p4:np.ndarray, # constituents (jets, n, 4), jets along x
     mask:np.ndarray, # real constituents (jets, n)
 ) -> np.ndarray: # p4 rotated about x
-    "Rotate about the jet axis so the energy-weighted principal axis in the y-z plane is y, hardest constituent at py >= 0."
+    "Rotate about the jet axis so the energy-weighted principal axis in the y-z plane is y, highest-energy constituent at py >= 0."
     e, y, z = p4[..., 0] * mask, p4[..., 2], p4[..., 3]
     pn = np.linalg.norm(p4[..., 1:], axis=-1); pn = np.where(pn > 0, pn, 1.0)
     u, v = y / pn, z / pn   # direction cosines: small angles from the jet axis
@@ -77,7 +77,7 @@ def align_principal(
     a = 0.5 * np.arctan2(2 * syz, syy - szz)   # angle of the principal axis from y
     c, s = np.cos(-a)[:, None], np.sin(-a)[:, None]
     out = p4.copy(); out[..., 2], out[..., 3] = c * y - s * z, s * y + c * z
-    hard = np.argmax(np.hypot(p4[..., 1], p4[..., 2]) * mask, axis=1)
+    hard = np.argmax(np.where(mask, p4[..., 0], -1.0), axis=1)   # highest energy (unchanged by the rotation)
     sign = np.where(out[np.arange(len(out)), hard, 2] < 0, -1.0, 1.0)[:, None]
     out[..., 2] *= sign; out[..., 3] *= sign    # a rotation by pi about x when the hardest has py < 0
     return out
