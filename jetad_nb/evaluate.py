@@ -15,9 +15,9 @@ from .core import JetADError, atomic_path, cache_dir
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'RESULT_KEY', 'roc_curve', 'auc', 'rejection_at', 'fpr_floor', 'sic_curve', 'max_sic',
-           'threshold_at_rejection', 'sculpting', 'mass_vs_score', 'plot_roc', 'plot_sic', 'plot_scores',
-           'plot_mass_vs_score', 'plot_sculpting', 'default_results_path', 'metrics', 'results_row', 'read_results',
-           'append_results', 'show_results']
+           'sic_at_rejection', 'threshold_at_rejection', 'sculpting', 'mass_vs_score', 'plot_roc', 'plot_sic',
+           'plot_scores', 'plot_mass_vs_score', 'plot_sculpting', 'default_results_path', 'metrics', 'results_row',
+           'read_results', 'append_results', 'show_results']
 
 # %% ../nbs/04_evaluation.ipynb #6b387e51
 def _check(labels, scores):
@@ -83,6 +83,19 @@ def max_sic(
     "Largest SIC over all cuts with eps_b above the floor."
     _, sic = sic_curve(labels, scores, rel_uncertainty)
     return float(sic.max()) if len(sic) else float("nan")
+
+def sic_at_rejection(
+    labels, # 1 signal, 0 background
+    scores, # larger = more signal-like
+    rejection:float, # background rejection 1/eps_b of the working point
+    rel_uncertainty:float|None=0.4, # NaN when 1/rejection is below this FPR floor (see `fpr_floor`)
+) -> float:
+    "SIC at the cut with background efficiency 1/rejection (interpolated on the ROC curve); NaN below the floor."
+    fpr, tpr, _ = roc_curve(labels, scores)
+    eps_b = 1.0 / rejection
+    if rel_uncertainty and eps_b < fpr_floor(int((np.asarray(labels) == 0).sum()), rel_uncertainty): return float("nan")
+    return float(np.interp(eps_b, fpr, tpr) / np.sqrt(eps_b))
+
 
 # %% ../nbs/04_evaluation.ipynb #9eb3df04
 def threshold_at_rejection(
@@ -291,7 +304,7 @@ def show_results(
     if dataset is not None: df = df[df.dataset == dataset]
     if not len(df): print("results table is empty"); return df
     agg = (df.groupby(["signal", "method"], sort=False)
-             .agg(auc=("auc", "mean"), auc_std=("auc", "std"), r10=("R@10%", "mean"), seeds=("seed", "nunique"))
+             .agg(auc=("auc", "mean"), auc_std=("auc", "std"), r10=("R@10%", lambda r: r.replace(np.inf, np.nan).mean()), seeds=("seed", "nunique"))
              .reset_index().sort_values(["signal", "auc"], ascending=[True, False]))
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
         print(df[[c for c in columns if c in df.columns]].sort_values(["signal", "auc"], ascending=[True, False]).to_string(index=False))
@@ -303,6 +316,7 @@ def show_results(
                 a = agg[agg.signal == sig]
                 ax.barh([f"{m} [{sig}]" for m in a.method], a[col], xerr=a.auc_std.fillna(0) if col == "auc" else None, color=f"C{k}", label=sig)
             ax.set(xlabel=label); ax.invert_yaxis()
-        axs[0].set_xlim(0.4, 1); axs[1].set_xscale("log"); axs[0].legend(fontsize=8)
+        axs[0].set_xlim(0.4, 1); axs[0].legend(fontsize=8)
+        if (np.isfinite(agg.r10) & (agg.r10 > 0)).any(): axs[1].set_xscale("log")   # tiny samples may have no finite rejection
         plt.tight_layout(); plt.show()
     return agg
