@@ -12,8 +12,9 @@ from .core import JetADError
 from .ae import fit
 
 # %% auto #0
-__all__ = ['MODES', 'padded_p4', 'jet_p4', 'rotate_phi0', 'boost_z', 'align_principal', 'constituent_inputs', 'robust_scaler',
-           'distance_correlation', 'ConstituentVAE', 'cyclic_kl', 'paired_outliers', 'fit_constituent_vae']
+__all__ = ['MODES', 'padded_p4', 'jet_p4', 'rotate_phi0', 'boost_along', 'boost_z', 'align_principal', 'constituent_inputs',
+           'robust_scaler', 'distance_correlation', 'ConstituentVAE', 'cyclic_kl', 'paired_outliers',
+           'fit_constituent_vae']
 
 # %% ../nbs/07_vae_constituents.ipynb #7814e471
 def padded_p4(
@@ -40,7 +41,7 @@ def jet_p4(
     px, py, pz = ak.sum(c.pt * np.cos(c.phi), axis=1), ak.sum(c.pt * np.sin(c.phi), axis=1), ak.sum(c.pt * np.sinh(c.eta), axis=1)
     return np.stack([ak.to_numpy(ak.sum(c.energy, axis=1)), ak.to_numpy(px), ak.to_numpy(py), ak.to_numpy(pz)], axis=-1).astype(np.float64)
 
-# %% ../nbs/07_vae_constituents.ipynb #f9162960
+# %% ../nbs/07_vae_constituents.ipynb #93def4b5
 def rotate_phi0(
     p4:np.ndarray, # constituents (jets, n, 4) as E, px, py, pz
     jet:np.ndarray, # jet four-vectors (jets, 4)
@@ -53,17 +54,23 @@ def rotate_phi0(
         return out
     return rot(p4, c[:, None], s[:, None]), rot(jet, c, s)
 
+def boost_along(
+    v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
+    axis:int, # 1, 2 or 3: the momentum component along the boost
+    y:np.ndarray, # rapidity of the boost, broadcastable to v[..., 0]
+) -> np.ndarray:
+    "Lorentz boost along one axis: E' = ch E + sh p, p' = ch p + sh E with ch, sh = cosh y, sinh y."
+    ch, sh = np.cosh(y), np.sinh(y)
+    out = v.copy(); out[..., 0], out[..., axis] = ch * v[..., 0] + sh * v[..., axis], ch * v[..., axis] + sh * v[..., 0]
+    return out
+
 def boost_z(
     p4:np.ndarray, # constituents (jets, n, 4)
     jet:np.ndarray, # jet four-vectors (jets, 4)
 ) -> tuple: # (p4, jet) boosted
     "Boost along the beam axis so each jet has pz = 0 (eta = 0)."
-    b = jet[:, 3] / jet[:, 0]
-    g = 1 / np.sqrt(1 - b**2)
-    def boost(v, b, g):
-        out = v.copy(); out[..., 0], out[..., 3] = g * (v[..., 0] - b * v[..., 3]), g * (v[..., 3] - b * v[..., 0])
-        return out
-    return boost(p4, b[:, None], g[:, None]), boost(jet, b, g)
+    y = -np.arctanh(jet[:, 3] / jet[:, 0])
+    return boost_along(p4, 3, y[:, None]), boost_along(jet, 3, y)
 
 def align_principal(
     p4:np.ndarray, # constituents (jets, n, 4), jets along x
