@@ -27,6 +27,18 @@ def find_samples(
     return sorted(p for d in folders if Path(d).is_dir() for p in Path(d).rglob("*") if p.suffix in SAMPLE_SUFFIXES and p.is_file())
 
 # %% ../nbs/11_run.ipynb #2fae939d
+def _events_row(p:Path, name:str) -> dict|None:
+    "Summary row of a method-E event-features cache (`jetad_nb.extrapolation.write_events_h5`), or None if p is not one."
+    if p.suffix not in (".h5", ".hdf5"): return None
+    import h5py
+    try:
+        with h5py.File(p, "r") as f:
+            if "jetad_events" not in f.attrs: return None
+            n = {k: len(f[k]["c"]) for k in f}
+    except OSError: return None
+    return {"sample": name, "events": sum(n.values()), "format": "events", "status": "ok",
+            "note": "event features (method E): " + ", ".join(f"{k} {v}" for k, v in n.items())}
+
 def summarise_samples(
     paths:list, # sample files
     out:Path, # run folder; caches go to out/cache
@@ -36,6 +48,8 @@ def summarise_samples(
     for p in map(Path, paths):
         name = f"{p.parent.name}/{p.name}"   # with the suffix: data/hv.root and data/hv.h5 are different samples
         t0 = time.perf_counter()
+        ev = _events_row(p, name)   # event-feature caches are listed, not read as jets
+        if ev is not None: rows.append({**ev, "seconds": time.perf_counter() - t0}); continue
         try:
             fmt = detect_format(p)
             table = read_jets(p, show_progress=False) if fmt in ("delphes", "pfnano", "lhco") else read_jets(p)

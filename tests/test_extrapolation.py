@@ -133,3 +133,12 @@ def test_unknown_method_refused_before_any_work():
     e = events(100, 0)
     with pytest.raises(JetADError, match="unknown 'cathod'"):
         run_methods(e, e, e, e, e, e, [0.0, 0.0], methods=["salad", "cathod"])
+
+def test_main_job_lists_events_cache(tmp_path):
+    "The shipped event-features file is listed by the main job as events (not read as jets, not an error)."
+    from jetad_nb.core import data_dir
+    from jetad_nb.run import summarise_samples
+    table, tables = summarise_samples([data_dir() / "extrapolation.h5", data_dir() / "h4q.h5"], tmp_path)
+    row = table.set_index("sample").loc["data/extrapolation.h5"]
+    assert row.status == "ok" and row.format == "events" and "qcd" in row.note and row.events > 40000
+    assert list(tables) == ["data/h4q.h5"]
