@@ -12,9 +12,9 @@ from .core import JetADError
 from .ae import fit
 
 # %% auto #0
-__all__ = ['MODES', 'padded_p4', 'jet_p4', 'rotate_phi0', 'boost_along', 'boost_z', 'align_principal', 'constituent_inputs',
-           'robust_scaler', 'distance_correlation', 'ConstituentVAE', 'cyclic_kl', 'paired_outliers',
-           'fit_constituent_vae']
+__all__ = ['MODES', 'padded_p4', 'jet_p4', 'rotate_phi0', 'rotate_plane', 'boost_along', 'boost_z', 'align_principal',
+           'constituent_inputs', 'robust_scaler', 'distance_correlation', 'ConstituentVAE', 'cyclic_kl',
+           'paired_outliers', 'fit_constituent_vae']
 
 # %% ../nbs/07_vae_constituents.ipynb #7814e471
 def padded_p4(
@@ -41,18 +41,25 @@ def jet_p4(
     px, py, pz = ak.sum(c.pt * np.cos(c.phi), axis=1), ak.sum(c.pt * np.sin(c.phi), axis=1), ak.sum(c.pt * np.sinh(c.eta), axis=1)
     return np.stack([ak.to_numpy(ak.sum(c.energy, axis=1)), ak.to_numpy(px), ak.to_numpy(py), ak.to_numpy(pz)], axis=-1).astype(np.float64)
 
-# %% ../nbs/07_vae_constituents.ipynb #93def4b5
+# %% ../nbs/07_vae_constituents.ipynb #5803bcc8
 def rotate_phi0(
     p4:np.ndarray, # constituents (jets, n, 4) as E, px, py, pz
     jet:np.ndarray, # jet four-vectors (jets, 4)
 ) -> tuple: # (p4, jet) rotated
     "Rotate about the beam axis so each jet has phi = 0."
     phi = np.arctan2(jet[:, 2], jet[:, 1])
-    c, s = np.cos(-phi), np.sin(-phi)
-    def rot(v, c, s):
-        out = v.copy(); out[..., 1], out[..., 2] = c * v[..., 1] - s * v[..., 2], s * v[..., 1] + c * v[..., 2]
-        return out
-    return rot(p4, c[:, None], s[:, None]), rot(jet, c, s)
+    return rotate_plane(p4, 1, 2, -phi[:, None]), rotate_plane(jet, 1, 2, -phi)
+
+def rotate_plane(
+    v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
+    i:int, # first momentum component of the plane (1, 2 or 3)
+    j:int, # second component
+    angle:np.ndarray, # rotation angle from axis i towards axis j, broadcastable to v[..., 0]
+) -> np.ndarray:
+    "Rotate the (i, j) momentum plane: p_i' = c p_i - s p_j, p_j' = s p_i + c p_j."
+    c, s = np.cos(angle), np.sin(angle)
+    out = v.copy(); out[..., i], out[..., j] = c * v[..., i] - s * v[..., j], s * v[..., i] + c * v[..., j]
+    return out
 
 def boost_along(
     v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
@@ -82,8 +89,7 @@ def align_principal(
     u, v = y / pn, z / pn   # direction cosines: small angles from the jet axis
     syy, szz, syz = (e * u * u).sum(1), (e * v * v).sum(1), (e * u * v).sum(1)
     a = 0.5 * np.arctan2(2 * syz, syy - szz)   # angle of the principal axis from y
-    c, s = np.cos(-a)[:, None], np.sin(-a)[:, None]
-    out = p4.copy(); out[..., 2], out[..., 3] = c * y - s * z, s * y + c * z
+    out = rotate_plane(p4, 2, 3, -a[:, None])
     hard = np.argmax(np.where(mask, p4[..., 0], -1.0), axis=1)   # highest energy (unchanged by the rotation)
     sign = np.where(out[np.arange(len(out)), hard, 2] < 0, -1.0, 1.0)[:, None]
     out[..., 2] *= sign; out[..., 3] *= sign    # a rotation by pi about x when the hardest has py < 0
