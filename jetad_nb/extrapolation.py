@@ -22,7 +22,7 @@ __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'Events', 'in_region', 'event_featu
            'sic_summary', 'split_data', 'run_methods', 'injection_scan', 'plot_sic_scan', 'write_events_h5',
            'read_events_h5', 'events_cache']
 
-# %% ../nbs/10_extrapolation_physics.ipynb #6ad1fbfe
+# %% ../nbs/10_extrapolation_physics.ipynb #0f0c5daf
 CONTEXT = ["ht", "met"]
 FEATURES = ["m_jj", "tau21_j1", "tau21_j2", "tau32_j1", "tau32_j2"]
 
@@ -44,9 +44,12 @@ class Events:
 def in_region(
     c:np.ndarray, # (n, n_context) context
     lower, # SR lower bounds, one per context variable
+    upper=None, # SR upper bounds (None: no upper bound), e.g. for a mass window
 ) -> np.ndarray: # (n,) True in the signal region
-    "The signal region: every context variable above its lower bound; the control region is the rest."
-    return (np.asarray(c) > np.asarray(lower, dtype=float)[None, :]).all(axis=1)
+    "The signal region: every context variable above its lower bound (and below its upper one); the control region is the rest."
+    c = np.asarray(c)
+    sr = (c > np.asarray(lower, dtype=float)[None, :]).all(axis=1)
+    return sr if upper is None else sr & (c < np.asarray(upper, dtype=float)[None, :]).all(axis=1)
 
 # %% ../nbs/10_extrapolation_physics.ipynb #dca8db51
 def event_features(
@@ -109,21 +112,22 @@ def scale_events(
     "Events with scaled context and features."
     return Events(cs(ev.c), xs(ev.x), ev.signal)
 
-# %% ../nbs/10_extrapolation_physics.ipynb #94769b7a
+# %% ../nbs/10_extrapolation_physics.ipynb #8bf905f0
 def inject(
     background:Events, # background events ("data" simulation)
     signal:Events, # signal events (a pool to draw from)
     s_over_b:float, # wanted S/B in the signal region
     sr_lower, # SR lower bounds of the context
     seed:int=0, # seed of the draw
+    sr_upper=None, # SR upper bounds (None: none)
 ) -> Events:
     "Background plus signal drawn at random so that the SR has the wanted S/B; returns the mixed sample."
     if s_over_b < 0: raise JetADError(f"s_over_b: expected >= 0, got {s_over_b}")
-    n_target = int(round(s_over_b * in_region(background.c, sr_lower).sum()))
+    n_target = int(round(s_over_b * in_region(background.c, sr_lower, sr_upper).sum()))
     if n_target == 0: return background
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(signal))
-    cum = np.cumsum(in_region(signal.c[order], sr_lower))
+    cum = np.cumsum(in_region(signal.c[order], sr_lower, sr_upper))
     if cum[-1] < n_target: raise JetADError(f"s_over_b: needs {n_target} signal events in the SR, the signal sample has {cum[-1]}")
     take = order[:np.searchsorted(cum, n_target) + 1]
     return Events.concat(background, signal[take])
@@ -529,14 +533,15 @@ def read_events_h5(
         g = f[name]
         return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
 
-# %% ../nbs/10_extrapolation_physics.ipynb #e0a58c42
+# %% ../nbs/10_extrapolation_physics.ipynb #ec7d63bb
 def events_cache(
     samples:dict, # {name: (list of Delphes-format ROOT files or globs, is_signal)}
     out, # output HDF5 file
     min_pt:float=200.0, # GeV, fat-jet threshold
     max_events:int|None=None, # keep at most this many events per sample (the first ones, file by file)
     show_progress:bool|None=None, # progress bars of the reader
-    **attrs, # provenance stored in the file
+    feature_fn=None, # function (jet table, label=is_signal) -> Events (None: `event_features`)
+    **attrs, # provenance stored in the file (e.g. context=[...], features=[...] names)
 ):
     "Read Delphes-format files, compute event features of the two leading fat jets, and cache them with `write_events_h5`."
     import glob
@@ -544,7 +549,8 @@ def events_cache(
     out_samples, info = {}, {}
     for name, (files, is_sig) in samples.items():
         fl = sorted(f for p in ([files] if isinstance(files, str) else files) for f in (glob.glob(str(p)) or [str(p)]))
-        ev = event_features(read_delphes(fl, min_pt=min_pt, n_leading=2, label=int(is_sig), show_progress=show_progress), label=is_sig)
+        ev = (feature_fn or event_features)(read_delphes(fl, min_pt=min_pt, n_leading=2, label=int(is_sig), show_progress=show_progress), label=is_sig)
         out_samples[name] = ev[:max_events] if max_events else ev
         info[name] = {"files": [str(f).rsplit("/", 1)[-1] for f in fl], "events": len(out_samples[name])}
-    return write_events_h5(out, out_samples, sources=info, min_pt=min_pt, **attrs)
+    names = {} if feature_fn is None else {"feature_fn": getattr(feature_fn, "__name__", "custom")}
+    return write_events_h5(out, out_samples, **({"sources": info, "min_pt": min_pt} | names | attrs))
