@@ -232,7 +232,7 @@ def run_resonant(
                      "n_test_bkg": int((y == 0).sum()), "n_test_sig": int(y.sum())})
     return pd.DataFrame(rows), curves
 
-# %% ../nbs/12_resonant_search.ipynb #30c6b9d2
+# %% ../nbs/12_resonant_search.ipynb #8d92596b
 def resonant_scan(
     background:Events, # background events (scaled)
     signal:Events, # signal events (scaled)
@@ -240,6 +240,8 @@ def resonant_scan(
     sb:tuple, # outer SB edges (scaled)
     injections=(0.006,), # S/B values in the SR
     seeds=(0,), # seeds per S/B
+    frac_ideal:float=0.25, # share of the SR background for the idealized template
+    frac_test:float=0.25, # share of the SR background for the test set
     show_progress:bool|None=None, # progress bar over the (S/B, seed) points
     **run_kwargs, # passed to `run_resonant` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
@@ -248,7 +250,7 @@ def resonant_scan(
     sp = split_signal(signal)
     rows, curves = [], {}
     for sb_, sd in progress([(float(a), int(b)) for a in injections for b in seeds], desc="resonant scan", show=show_progress):
-        parts = split_background(background, sr, seed=sd)
+        parts = split_background(background, sr, frac_ideal, frac_test, seed=sd)
         data = inject(parts["data"], sp["pool"], sb_, [sr[0]], seed=sd, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
         tab, cv = run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=sd, show_progress=False, **run_kwargs)
