@@ -1,0 +1,107 @@
+"""The main job (`jetad run`): parameter parsing and checks, failure handling, skipping unchanged notebooks, and
+an interrupted run (SIGINT) that completes correctly when started again. Uses small throw-away notebooks."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+from jetad_nb.core import JetADError
+from jetad_nb.run import notebook_parameters, resolve_parameters, run_pipeline, read_manifest, pipeline_notebooks
+
+def _nb(path, params:str, body:str):
+    "Write a notebook: a title, a parameters cell and one code cell."
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# test"]},
+             {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": [params], "outputs": [], "execution_count": None},
+             {"cell_type": "code", "metadata": {}, "source": [body], "outputs": [], "execution_count": None}]
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "python3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    for i, c in enumerate(cells): c["id"] = f"c{i}"
+    Path(path).write_text(json.dumps(nb))
+    return Path(path)
+
+RESULT_CELL = """
+import time
+from jetad_nb.evaluate import results_row, append_results
+time.sleep(sleep_s)
+if fail: raise ValueError("deliberate failure")
+append_results(results_row(method, "sig", [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], "test", 0), results_path)
+import matplotlib.pyplot as plt
+plt.plot([0, 1]); plt.show()
+"""
+
+@pytest.fixture
+def nbdir(tmp_path):
+    d = tmp_path / "nbs"; d.mkdir()
+    for k, m in [("01_first", "A"), ("02_second", "B")]:
+        _nb(d / f"{k}.ipynb", f'method = "{m}"   # method name (with a = sign in the comment)\nsleep_s = 0.0  # seconds\nfail = False  # raise\nresults_path = None  # results\nseeds = [0, 1]  # seeds', RESULT_CELL)
+    return d
+
+def test_parameters_parsed_with_types_and_help(nbdir):
+    p = notebook_parameters(nbdir / "01_first.ipynb")
+    assert p["method"] == {"default": "A", "type": "str", "help": "method name (with a = sign in the comment)"}
+    assert p["sleep_s"]["type"] == "float" and p["fail"]["type"] == "bool" and p["seeds"]["type"] == "list"
+    assert p["results_path"]["type"] == "path"
+
+def test_parameters_checked_before_running(nbdir):
+    nbs = pipeline_notebooks(nbdir)
+    assert [n.stem for n in nbs] == ["01_first", "02_second"]
+    r = resolve_parameters(nbs, config={"all": {"sleep_s": 1}}, overrides=[("02.fail", True)])
+    assert r["01_first"] == {"sleep_s": 1} and r["02_second"] == {"sleep_s": 1, "fail": True}     # an int is a valid float
+    for kw, msg in [({"overrides": [("fail", 1)]}, "parameter 'fail' expects bool"),
+                    ({"overrides": [("01.sleep_s", "x")]}, "01_first: parameter 'sleep_s' expects float"),
+                    ({"overrides": [("seeds", 3)]}, "parameter 'seeds' expects list"),
+                    ({"config": {"03": {"a": 1}}}, "unknown notebook '03'"),
+                    ({"config": {"all": {"epochz": 1}}}, "'all' sets 'epochz'"),
+                    ({"config": {"01_first": {"epochz": 1}}}, "01_first: unknown parameter 'epochz'"),
+                    ({"preset": "huge"}, "preset: expected one of")]:
+        with pytest.raises(JetADError, match=msg): resolve_parameters(nbs, **kw)
+
+def test_failure_names_cell_keeps_partial_and_no_summary(nbdir, tmp_path):
+    runs = tmp_path / "runs"
+    with pytest.raises(JetADError, match=r"02_second: cell \d+ failed with ValueError: deliberate failure \(partial notebook kept"):
+        run_pipeline("r", runs, notebooks=pipeline_notebooks(nbdir), overrides=[("02.fail", True)], log=lambda s: None)
+    out = runs / "r"
+    assert (out / "02_second.ipynb").exists() and not (out / "results.csv").exists() and not (out / "report.html").exists()
+    assert list(read_manifest(out)) == ["01_first"]
+    st = run_pipeline("r", runs, notebooks=pipeline_notebooks(nbdir), log=lambda s: None)      # fixed: 01 is skipped, 02 runs
+    assert list(st.status) == ["skipped (unchanged)", "ran"]
+    res = pd.read_csv(out / "results.csv")
+    assert sorted(res.method) == ["A", "B"] and (out / "report.html").exists()
+    html = (out / "report.html").read_text()
+    assert "figures/comparison.png" in html and "01_first_00.png" in html and (out / "figures" / "01_first_00.png").exists()
+
+def test_changed_parameter_or_notebook_reruns(nbdir, tmp_path):
+    nbs = pipeline_notebooks(nbdir)
+    run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None)
+    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None).status) == ["skipped (unchanged)"]
+    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], overrides=[("01.method", "C")], log=lambda s: None).status) == ["ran"]
+    assert list(pd.read_csv(tmp_path / "r" / "results.csv").method) == ["C"]          # the old rows of 01 are gone
+    _nb(nbdir / "01_first.ipynb", 'method = "A"\nsleep_s = 0.0\nfail = False\nresults_path = None\nseeds = [0]', RESULT_CELL)
+    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None).status) == ["ran"]
+
+def test_sigint_then_rerun_completes(nbdir, tmp_path):
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-c", "import sys; from jetad_nb.run import main; sys.exit(main(sys.argv[1:]))", "run", "--nbs", str(nbdir), "--runs-dir", str(runs), "--name", "r", "-p", "02.sleep_s", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "JETAD_PROGRESS": "0"})
+    t0 = time.time()
+    while "01_first" not in read_manifest(runs / "r") if (runs / "r" / "manifest.json").exists() else True:
+        assert time.time() - t0 < 120 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "timeout"
+        time.sleep(0.3)
+    time.sleep(4)                                                        # 02 is running (sleeping 60 s) now
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    out = runs / "r"
+    assert not (out / "results.csv").exists() and not (out / "report.html").exists()
+    assert list(read_manifest(out)) == ["01_first"]
+    r = subprocess.run(cmd[:-3], capture_output=True, text=True, env={**os.environ, "JETAD_PROGRESS": "0"}, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "01_first: unchanged, skipped" in r.stdout and "02_second: done" in r.stdout
+    assert sorted(pd.read_csv(out / "results.csv").method) == ["A", "B"] and (out / "report.html").exists()
+
+def test_cli_refuses_bad_parameters_with_exit_2(nbdir, tmp_path, capsys):
+    from jetad_nb.run import main
+    assert main(["run", "--nbs", str(nbdir), "--runs-dir", str(tmp_path), "-p", "fail", "maybe"]) == 2
+    assert "parameter 'fail' expects bool" in capsys.readouterr().err
+    assert not (tmp_path / "default").exists() or not any((tmp_path / "default").glob("*.ipynb"))
+    assert main(["run", "--nbs", str(nbdir), "--list"]) == 0
+    assert "sleep_s" in capsys.readouterr().out
