@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test install export-check nbtest pytest bench readme data clean help
+.PHONY: run test install export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
 
 help:
-	@echo "make run | make test | make install | make readme | make bench | make clean"
+	@echo "make run | make test | make install | make docs | make readme | make bench | make clean"
+	@echo "  make docs       - build the documentation site into _docs/ (executes the notebooks; no Quarto needed)"
+	@echo "  make docs-test  - make docs, then load every page in headless Chromium (installs chromium with apt-get)"
 
 $(STAMP): setup.py settings.ini .ci/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,9 +41,27 @@ nbtest: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MPLBACKEND=Agg PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers $(NB_WORKERS) --timing --do_print
 
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra --ignore=tests/test_docs_site.py
 
-test: export-check nbtest pytest
+test: export-check nbtest pytest docs-test
+
+# The documentation site, offline (nbdev_docs needs Quarto, which cannot be installed here; _quarto.yml stays valid
+# for it). Notebooks run once into _proc/executed/ and are re-run only when they change; executed copies in
+# runs/default/ (papermill outputs) are used instead where present.
+DOCS_ARGS ?= $(if $(wildcard runs/default),--executed runs/default)
+docs: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} JETAD_PROGRESS=0 PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m jetad_nb.site $(DOCS_ARGS) --out _docs
+
+# Headless Chromium and its driver for the browser test (Debian/Ubuntu packages; sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  echo "installing chromium chromium-driver with apt-get"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+docs-test: $(STAMP) browser-deps docs
+	$(BIN)/python -m pytest tests/test_docs_site.py -ra
 
 # The shipped samples in data/ (fixed seeds; a few minutes on 2 cores). See data/README.md.
 data: $(STAMP)
