@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['JetADError', 'data_dir', 'cache_dir', 'shared_data_dir', 'seed_everything', 'get_device', 'atomic_path',
-           'atomic_write', 'progress', 'check_file']
+           'atomic_write', 'progress', 'dask_map', 'check_file']
 
 # %% ../nbs/00_core.ipynb #c27ad608
 class JetADError(Exception):
@@ -104,7 +104,39 @@ def progress(
     if show is None: show = os.environ.get("JETAD_PROGRESS", "1") != "0"
     return tqdm(iterable, disable=not show, **kwargs)
 
-# %% ../nbs/00_core.ipynb #c43ce75b
+# %% ../nbs/00_core.ipynb #00d7f34d
+def dask_map(
+    fn, # function of one job's keyword arguments
+    jobs:list, # one dict of keyword arguments per job
+    workers:int=2, # worker processes of a LocalCluster (1: run here, serially)
+    scheduler:str|None=None, # address of an existing dask scheduler, e.g. 'tcp://host:8786' (overrides workers)
+    weights:list|None=None, # progress units per job (e.g. events; None: 1 each)
+    desc:str="jobs", # progress-bar label
+    show_progress:bool|None=None, # progress bar over the jobs
+) -> list:
+    "Run fn(**job) for every job on a dask.distributed cluster (or serially) and return the results in job order."
+    if workers < 1 and scheduler is None: raise JetADError(f"workers: expected >= 1, got {workers}")
+    weights = list(weights) if weights is not None else [1] * len(jobs)
+    bar = progress(total=sum(weights), desc=desc, show=show_progress)
+    if scheduler is None and workers <= 1:
+        out = []
+        for j, w in zip(jobs, weights): out.append(fn(**j)); bar.update(w)
+        bar.close(); return out
+    from dask.distributed import Client, LocalCluster, as_completed
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = [client.submit(fn, pure=False, **j) for j in jobs]
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in as_completed(futures):
+                fut.result(); bar.update(weights[index[fut.key]])   # re-raises a job's exception here
+            out = client.gather(futures)
+    finally:
+        if cluster is not None: cluster.close()
+    bar.close()
+    return out
+
+# %% ../nbs/00_core.ipynb #db7ec0b5
 def check_file(
     path, # a file the user gave
     what:str="input file", # what the file should be, for the message

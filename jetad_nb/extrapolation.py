@@ -533,7 +533,7 @@ def read_events_h5(
         g = f[name]
         return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
 
-# %% ../nbs/10_extrapolation_physics.ipynb #ec7d63bb
+# %% ../nbs/10_extrapolation_physics.ipynb #ebeaab7d
 def events_cache(
     samples:dict, # {name: (list of Delphes-format ROOT files or globs, is_signal)}
     out, # output HDF5 file
@@ -541,15 +541,18 @@ def events_cache(
     max_events:int|None=None, # keep at most this many events per sample (the first ones, file by file)
     show_progress:bool|None=None, # progress bars of the reader
     feature_fn=None, # function (jet table, label=is_signal) -> Events (None: `event_features`)
+    workers:int=1, # dask worker processes reading the files in parallel (1: serial; see `read_many`)
+    scheduler:str|None=None, # address of an existing dask scheduler
     **attrs, # provenance stored in the file (e.g. context=[...], features=[...] names)
 ):
     "Read Delphes-format files, compute event features of the two leading fat jets, and cache them with `write_events_h5`."
     import glob
-    from jetad_nb.io import read_delphes
+    from jetad_nb.io import read_many
     out_samples, info = {}, {}
     for name, (files, is_sig) in samples.items():
         fl = sorted(f for p in ([files] if isinstance(files, str) else files) for f in (glob.glob(str(p)) or [str(p)]))
-        ev = (feature_fn or event_features)(read_delphes(fl, min_pt=min_pt, n_leading=2, label=int(is_sig), show_progress=show_progress), label=is_sig)
+        table = read_many(fl, min_pt=min_pt, n_leading=2, label=int(is_sig), workers=workers, scheduler=scheduler, show_progress=show_progress)
+        ev = (feature_fn or event_features)(table, label=is_sig)
         out_samples[name] = ev[:max_events] if max_events else ev
         info[name] = {"files": [str(f).rsplit("/", 1)[-1] for f in fl], "events": len(out_samples[name])}
     names = {} if feature_fn is None else {"feature_fn": getattr(feature_fn, "__name__", "custom")}

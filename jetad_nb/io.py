@@ -15,9 +15,9 @@ from .core import JetADError, atomic_path, check_file, progress
 # %% auto #0
 __all__ = ['SCHEMA_VERSION', 'JET_FIELDS', 'JET_SENTINELS', 'CONSTITUENT_FIELDS', 'CONSTITUENT_SENTINELS', 'DELPHES_CANDIDATES',
            'VRNN_HLVS', 'READERS', 'jet_table', 'delta_phi', 'to_cartesian', 'to_ptetaphim', 'match_by_dr',
-           'cluster_jets', 'nsubjettiness', 'open_tree', 'read_delphes', 'constituent_sum', 'read_pfnano', 'read_lhco',
-           'read_vrnn', 'write_delphes', 'write_jets_h5', 'read_jets_h5', 'jets_h5_params', 'detect_format',
-           'read_jets', 'jet_summary']
+           'cluster_jets', 'nsubjettiness', 'open_tree', 'read_delphes', 'constituent_sum', 'read_pfnano', 'read_many',
+           'read_lhco', 'read_vrnn', 'write_delphes', 'write_jets_h5', 'read_jets_h5', 'jets_h5_params',
+           'detect_format', 'read_jets', 'jet_summary']
 
 # %% ../nbs/01_io.ipynb #082388c7
 SCHEMA_VERSION = 1  # version of the jet-table layout in HDF5 caches
@@ -451,7 +451,38 @@ def read_pfnano(
     if table is None: raise JetADError(f"{paths[0]}: no fat jets pass the selection ({_selection_text(*sel)})")
     return table
 
-# %% ../nbs/01_io.ipynb #07c383a3
+# %% ../nbs/01_io.ipynb #287f745e
+def _read_one(fn, path, offset:int, kwargs:dict):
+    "One file of `read_many`: its jet table with events shifted by `offset`, or None if no jet passes."
+    try: t = fn([path], show_progress=False, **kwargs)
+    except JetADError as e:
+        if "pass the selection" in str(e): return None
+        raise
+    return ak.with_field(t, t["event"] + offset, "event")
+
+def read_many(
+    paths, # ROOT files, globs or folders' globs (Delphes-format or CMS PFNano)
+    reader:str="delphes", # 'delphes' or 'pfnano'
+    workers:int=2, # dask worker processes (1: serial, here)
+    scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None=None, # progress bar over files
+    **kwargs, # passed to the reader (jets, min_pt, n_leading, label, tree, ...)
+) -> ak.Array:
+    "Read many ROOT files in parallel, one dask task per file, into the jet table a serial read gives."
+    import glob
+    from jetad_nb.core import dask_map
+    readers = {"delphes": (read_delphes, "Delphes"), "pfnano": (read_pfnano, "Events")}
+    if reader not in readers: raise JetADError(f"reader: expected 'delphes' or 'pfnano', got {reader!r}")
+    fn, tree = readers[reader][0], kwargs.get("tree", readers[reader][1])
+    files = [f for p in ([paths] if isinstance(paths, (str, Path)) else paths) for f in (sorted(glob.glob(str(p))) or [str(p)])]
+    if not files: raise JetADError("paths: expected at least one ROOT file, got none")
+    offsets = np.cumsum([0] + [open_tree(f, tree).num_entries for f in files[:-1]])
+    jobs = [dict(fn=fn, path=f, offset=int(o), kwargs=kwargs) for f, o in zip(files, offsets)]
+    table = _concat([t for t in dask_map(_read_one, jobs, workers, scheduler, desc=f"read {len(files)} files", show_progress=show_progress) if t is not None])
+    if table is None: raise JetADError(f"{len(files)} files: no jets pass the selection ({_selection_text(kwargs.get('n_leading'), kwargs.get('min_pt', 20.0), kwargs.get('max_abs_eta'), kwargs.get('mass_window'))})")
+    return table
+
+# %% ../nbs/01_io.ipynb #16183294
 def _lhco_store(path, key):
     "Open a pandas/PyTables LHC Olympics file; return the store and its (events, columns) shape."
     import pandas as pd
@@ -498,7 +529,7 @@ def read_lhco(
     if table is None: raise JetADError(f"{p}: no jets pass the selection ({_selection_text(*sel)})")
     return table
 
-# %% ../nbs/01_io.ipynb #da24b89e
+# %% ../nbs/01_io.ipynb #a3e16bb7
 VRNN_HLVS = ["c2", "d2", "tau1", "tau2", "tau3", "tau21", "tau32", "tau31", "sqrt_d12", "sqrt_d23"]
 
 def read_vrnn(
@@ -532,7 +563,7 @@ def read_vrnn(
     counts = real.sum(axis=1)
     return jet_table({k: v[keep] for k, v in jets.items()}, cflat, counts)
 
-# %% ../nbs/01_io.ipynb #cfd11258
+# %% ../nbs/01_io.ipynb #46c4d39c
 def write_delphes(
     path, # output .root file (written atomically)
     chunks, # a dict {collection: awkward records per event}, or an iterable of such dicts (one per chunk)
@@ -549,7 +580,7 @@ def write_delphes(
                 f[tree].extend(cols)
     return Path(path)
 
-# %% ../nbs/01_io.ipynb #fc39446f
+# %% ../nbs/01_io.ipynb #4b97ffb0
 def write_jets_h5(
     table:ak.Array, # a jet table
     path, # output .h5 file
@@ -607,7 +638,7 @@ def jets_h5_params(
     with h5py.File(check_file(path, "a jetad-nb HDF5 jet cache"), "r") as f:
         return json.loads(f.attrs.get("params", "{}"))
 
-# %% ../nbs/01_io.ipynb #7678752d
+# %% ../nbs/01_io.ipynb #189f6e5e
 def detect_format(
     path, # a file to identify
 ) -> str:
@@ -637,7 +668,7 @@ def read_jets(
     "Read any supported file into a jet table, choosing the reader from the file's content."
     return READERS[detect_format(path)](path, **kwargs)
 
-# %% ../nbs/01_io.ipynb #71a5a89a
+# %% ../nbs/01_io.ipynb #5b55c3e6
 def jet_summary(
     table:ak.Array, # a jet table
     name:str="", # a name for the row
