@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test install export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
+.PHONY: run test lab install export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
 
 help:
-	@echo "make run | make test | make install | make docs | make readme | make bench | make clean"
+	@echo "make run | make test | make lab | make install | make docs | make readme | make data | make bench | make clean"
 	@echo "  make docs       - build the documentation site into _docs/ (executes the notebooks; no Quarto needed)"
 	@echo "  make docs-test  - make docs, then load every page in headless Chromium (installs chromium with apt-get)"
 
@@ -67,9 +67,16 @@ docs-test: $(STAMP) browser-deps docs
 data: $(STAMP)
 	JETAD_PROGRESS=0 $(BIN)/jetad generate --preset tutorial --out data --workers 2
 
-# README.md is nbs/index.ipynb rendered offline (nbdev_readme needs Quarto, which cannot be installed here).
+# JupyterLab on the notebooks (installed into .venv on first use; not needed by CI).
+LAB_ARGS ?=
+lab: $(STAMP)
+	@test -x $(BIN)/jupyter-lab || $(BIN)/python -m pip install -q -c .ci/constraints.txt jupyterlab
+	cd nbs && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# README.md is nbs/index.ipynb rendered offline (nbdev_readme needs Quarto, which cannot be installed here);
+# pictures linked as images/... from nbs/ become nbs/images/... from the top folder.
 readme: $(STAMP)
-	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb > README.md.tmp
+	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb | sed 's|](images/|](nbs/images/|g' > README.md.tmp
 	mv README.md.tmp README.md
 
 bench: $(STAMP)
