@@ -13,9 +13,9 @@ from .core import JetADError, progress, dask_map
 from .io import cluster_jets, nsubjettiness, write_delphes, to_ptetaphim, read_delphes, write_jets_h5, _global_links, _flat_links
 
 # %% auto #0
-__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS',
+__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
            'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed',
-           'generate_many', 'make_samples', 'mass_mode', 'detector_vs_truth']
+           'generate_many', 'make_samples', 'make_production', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/02_generate.ipynb #4786b43d
 COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
@@ -302,7 +302,69 @@ def make_samples(
                          command="jetad generate --preset tutorial"))
     return rows
 
-# %% ../nbs/02_generate.ipynb #e102c321
+# %% ../nbs/02_generate.ipynb #c4274b61
+PRODUCTION = {   # output file -> {sample: generation settings}; label 1 marks signal
+    "qcd.h5": {"qcd": dict(process="qcd", events=100_000, seed=201, jobs=20, fatjet_min_pt=400.0)},
+    "top.h5": {"top": dict(process="top", events=30_000, seed=202, jobs=10, fatjet_min_pt=400.0, label=1)},
+    "w.h5": {"w": dict(process="w", events=20_000, seed=203, jobs=10, fatjet_min_pt=400.0, label=1)},
+    "h4q.h5": {"h4q": dict(process="h4q", events=30_000, seed=204, jobs=10, n_leading=1, label=1)},
+    "qcd_hi.h5": {"qcd_hi": dict(process="qcd", events=30_000, seed=205, jobs=10, pt_hat_min=1200.0, n_leading=2)},
+    "wprime.h5": {"wprime": dict(process="wprime", events=8_000, seed=206, jobs=4, n_leading=2, label=1)},
+    "top_hi.h5": {"top_hi": dict(process="top", events=8_000, seed=207, jobs=4, pt_hat_min=1200.0, n_leading=1, label=1)},
+    "extrap/qcd.h5": {"qcd": dict(process="qcd", events=200_000, seed=301, jobs=20, pt_hat_min=300.0, features="extrapolation")},
+    "extrap/qcd_mc.h5": {"qcd_mc": dict(process="qcd_mc", events=200_000, seed=302, jobs=20, pt_hat_min=300.0, features="extrapolation")},
+    "extrap/hv.h5": {f"hv{m}": dict(process="hv", events=n, seed=sd, jobs=j, mass=float(m), features="extrapolation", label=1)
+                     for m, n, sd, j in [(3000, 30_000, 303, 3), (2000, 10_000, 312, 1), (4000, 10_000, 314, 1)]},
+    "lhco_events.h5": {"qcd": dict(process="qcd", events=600_000, seed=404, jobs=60, pt_hat_min=1000.0, m_hat_min=2400.0, features="resonant"),
+                       "wprime": dict(process="wprime", events=20_000, seed=402, jobs=4, features="resonant", label=1),
+                       "qcd_loose": dict(process="qcd", events=30_000, seed=405, jobs=3, pt_hat_min=800.0, m_hat_min=1800.0, features="resonant")},
+}
+
+def make_production(
+    out_dir, # production data folder (what `jetad run --data-dir` points to)
+    scale:float=1.0, # fraction of every sample's events (and jobs) to make, e.g. 0.001 for a quick check
+    only:list|None=None, # output files to make (None: all of PRODUCTION)
+    workers:int=2, # dask worker processes of a LocalCluster
+    scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None=None, # progress bars
+) -> list[dict]: # one row per output file
+    "Generate and cache every production sample into out_dir; finished outputs are kept and skipped."
+    from jetad_nb.io import read_many, write_jets_h5
+    out_dir = Path(out_dir); rows = []
+    bad = [o for o in (only or []) if o not in PRODUCTION]
+    if bad: raise JetADError(f"only: unknown output {bad[0]!r}; expected some of {', '.join(PRODUCTION)}")
+    if not 0 < scale <= 1: raise JetADError(f"scale: expected 0 < scale <= 1, got {scale}")
+    for name, samples in PRODUCTION.items():
+        if only and name not in only: continue
+        dest, t0 = out_dir / name, time.perf_counter()
+        if dest.exists(): rows.append(dict(file=name, status="kept")); continue
+        made = {}
+        for sample, cfg in samples.items():
+            cfg = dict(cfg); kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
+            process, n, seed, jobs = cfg.pop("process"), cfg.pop("events"), cfg.pop("seed"), cfg.pop("jobs")
+            n, jobs = max(1, round(n * scale)), max(1, min(round(jobs * scale), round(n * scale)))
+            files = generate_many(process, n, out_dir / "root" / sample, seed=seed, n_jobs=jobs, workers=workers, scheduler=scheduler,
+                                  truth=False, show_progress=show_progress, **cfg)
+            min_pt = cfg.get("fatjet_min_pt", 200.0)
+            if kind is None:
+                made[sample] = (read_many(files, min_pt=min_pt, n_leading=lead, label=label, workers=workers, scheduler=scheduler, show_progress=False),
+                                dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg))
+            else: made[sample] = ([str(f) for f in files], label)
+        if kind is None:
+            (table, attrs), = made.values()
+            write_jets_h5(table, dest, compression="gzip", **attrs)
+        else:
+            from jetad_nb.extrapolation import events_cache
+            extra = {}
+            if kind == "resonant":
+                from jetad_nb.resonant import resonant_features, CONTEXT_RES, FEATURES_RES
+                extra = dict(feature_fn=resonant_features, context=CONTEXT_RES, features=FEATURES_RES)
+            events_cache({k: (f, bool(l)) for k, (f, l) in made.items()}, dest, workers=workers, scheduler=scheduler, show_progress=False,
+                         scale=scale, **extra)
+        rows.append(dict(file=name, status="made", samples=", ".join(samples), seconds=round(time.perf_counter() - t0, 1)))
+    return rows
+
+# %% ../nbs/02_generate.ipynb #32ca6534
 def mass_mode(
     m, # jet masses (GeV)
     lo:float=0.0, hi:float=700.0, width:float=10.0, # histogram range and bin width (GeV)
@@ -311,7 +373,7 @@ def mass_mode(
     h, e = np.histogram(np.asarray(m), bins=np.arange(lo, hi + width, width))
     return float(e[np.argmax(h)] + width / 2)
 
-# %% ../nbs/02_generate.ipynb #a27c6cc3
+# %% ../nbs/02_generate.ipynb #d92b8a5f
 def detector_vs_truth(
     path, # a Delphes-format ROOT file written by `generate`
     max_dr:float=0.3, # match leading detector jets to truth jets within this Delta R

@@ -398,7 +398,7 @@ def inventory(
     atomic_write(out / "summary.csv", table.to_csv(index=False))
     return table
 
-# %% ../nbs/11_run.ipynb #1856769a
+# %% ../nbs/11_run.ipynb #5cb69f5f
 def _print_parameters(folder=None):
     "Every notebook's parameters with default, type and help (jetad run --list)."
     for nb in pipeline_notebooks(folder):
@@ -446,11 +446,15 @@ def _cmd_info(a):
     return 0
 
 def _cmd_generate(a):
-    from jetad_nb.generate import generate, generate_many, make_samples
+    from jetad_nb.generate import generate, generate_many, make_samples, make_production
     if a.preset == "tutorial":
         rows = make_samples(a.out, workers=a.workers)
         print(pd.DataFrame(rows).to_string(index=False)); return 0
-    if not a.process or not a.out: raise JetADError("generate: expected --process and --out (or --preset tutorial)")
+    if a.preset == "production":
+        if not a.out: raise JetADError("generate: --preset production needs --out (the folder given to jetad run --data-dir)")
+        rows = make_production(a.out, a.scale, a.only.split(",") if a.only else None, a.workers, a.scheduler)
+        print(pd.DataFrame(rows).to_string(index=False)); return 0
+    if not a.process or not a.out: raise JetADError("generate: expected --process and --out (or --preset tutorial/production)")
     opts = {k: v for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items() if v is not None}
     kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
     if a.jobs == 1 and a.scheduler is None:
@@ -500,7 +504,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--ma", type=float, help="GeV, light-scalar mass of the h4q process (default 40)")
     g.add_argument("--fatjet-min-pt", type=float, default=200.0, help="GeV, fat-jet threshold (default 200)")
     g.add_argument("--no-truth", action="store_true", help="do not write the truth Particle collection")
-    g.add_argument("--preset", choices=["tutorial"], help="make the shipped samples (into --out, default data/)")
+    g.add_argument("--preset", choices=["tutorial", "production"], help="tutorial: the shipped samples (into --out, default data/); production: every production sample (into --out)")
+    g.add_argument("--scale", type=float, default=1.0, help="production preset: fraction of every sample to make (default 1)")
+    g.add_argument("--only", help="production preset: comma-separated output files, e.g. qcd.h5,extrap/hv.h5")
     g.set_defaults(fn=_cmd_generate)
     return p
 

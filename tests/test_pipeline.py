@@ -105,3 +105,21 @@ def test_cli_refuses_bad_parameters_with_exit_2(nbdir, tmp_path, capsys):
     assert not (tmp_path / "default").exists() or not any((tmp_path / "default").glob("*.ipynb"))
     assert main(["run", "--nbs", str(nbdir), "--list"]) == 0
     assert "sleep_s" in capsys.readouterr().out
+
+def test_production_preset_reads_only_what_make_production_writes():
+    "Every {data}/... file of the production preset is an output of `make_production`, with the samples the notebook reads."
+    from jetad_nb.run import PRESETS
+    from jetad_nb.generate import PRODUCTION
+    def paths(v):
+        if isinstance(v, str): return [v] if v.startswith("{data}/") else []
+        if isinstance(v, dict): return [p for x in v.values() for p in paths(x)]
+        if isinstance(v, (list, tuple)): return [p for x in v for p in paths(x)]
+        return []
+    used = {p[len("{data}/"):] for d in PRESETS["production"].values() for v in d.values() for p in paths(v)}
+    assert used and used <= set(PRODUCTION), used - set(PRODUCTION)
+    nbs = {p.stem: p for p in pipeline_notebooks()}
+    defaults = lambda nb: {k: v["default"] for k, v in notebook_parameters(nbs[nb]).items()}
+    assert {"qcd", "qcd_mc"} <= {k for f in ("extrap/qcd.h5", "extrap/qcd_mc.h5") for k in PRODUCTION[f]}
+    assert defaults("10_extrapolation_physics")["signal"] in PRODUCTION["extrap/hv.h5"]
+    d12 = defaults("12_resonant_search") | PRESETS["production"]["12_resonant_search"]
+    assert {d12["background"], d12["signal"], "qcd_loose"} <= set(PRODUCTION["lhco_events.h5"])
