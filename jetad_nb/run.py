@@ -134,7 +134,7 @@ def resolve_parameters(
         out[nb][name] = v
     return out
 
-# %% ../nbs/11_run.ipynb #8b9ed6fa
+# %% ../nbs/11_run.ipynb #ca8f0f33
 def _file_stamps(paths) -> list:
     "(name, size, mtime) of every file below the given paths (files or folders; globs allowed)."
     import glob
@@ -146,6 +146,11 @@ def _file_stamps(paths) -> list:
             out += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return out
 
+def _strings(params:dict, skip=()) -> list:
+    "Every string among the parameter values (also inside lists and dicts), except those of the `skip` names."
+    def walk(v): return [v] if isinstance(v, str) else [x for u in (v.values() if isinstance(v, dict) else v) for x in walk(u)] if isinstance(v, (list, tuple, dict)) else []
+    return [x for k, v in params.items() if k not in skip for x in walk(v)]
+
 def input_hash(
     notebook, # notebook path
     params:dict, # the parameters it runs with
@@ -155,9 +160,7 @@ def input_hash(
     h = hashlib.sha256(Path(notebook).read_bytes())
     for f in sorted((_PKG_DIR).glob("*.py")): h.update(f.name.encode()); h.update(f.read_bytes())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
-    outputs = ("results_path", "checkpoint_dir")   # written by the run itself: not inputs
-    vals = [v for k, x in params.items() if k not in outputs for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else [x])]
-    paths = [data_dir()] + [v for v in vals if isinstance(v, str) and v and ("/" in v or "*" in v)]
+    paths = [data_dir()] + [v for v in _strings(params, skip=("results_path", "checkpoint_dir")) if "/" in v or "*" in v]   # not the run's outputs
     h.update(json.dumps(_file_stamps(paths)).encode())
     return h.hexdigest()
 
@@ -261,7 +264,7 @@ def write_report(
     page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>jetad-nb run report</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
     return atomic_write(out / "report.html", page)
 
-# %% ../nbs/11_run.ipynb #e7d96dae
+# %% ../nbs/11_run.ipynb #2a387058
 def run_pipeline(
     name:str="default", # run name: outputs go to runs_dir/name
     runs_dir="runs", # parent folder of the runs
@@ -281,6 +284,9 @@ def run_pipeline(
     params = resolve_parameters(nbs, preset, config, overrides, str(Path(data_dir_).resolve()))
     sel = nbs if not only else [p for p in nbs if any(p.stem == o or p.stem.split("_")[0] == str(o).zfill(2) for o in only)]
     if only and len(sel) < len(set(map(str, only))): raise JetADError(f"only: unknown notebook among {list(only)}; expected names or numbers of {[p.stem for p in nbs]}")
+    dd = str(Path(data_dir_).resolve())
+    missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not Path(v).exists()})
+    if missing: raise JetADError(f"{missing[0]}: production data missing ({len(missing)} files); make them with: jetad generate --preset production --out {data_dir_}")
     for f in ("results.csv", "report.html"): (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
     (out / "results").mkdir(parents=True, exist_ok=True)
     manifest, rows, t_run = read_manifest(out), [], time.perf_counter()
