@@ -19,8 +19,8 @@ from .evaluate import auc, max_sic, sic_at_rejection, fpr_floor
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'Events', 'in_region', 'event_features', 'distort', 'MinMax', 'scale_events',
            'inject', 'Classifier', 'train_classifier', 'classify', 'crop_weights', 'odds_weights', 'Flow', 'Transport',
            'train_density', 'context_weights', 'Salad', 'Cathode', 'Feta', 'closure_auc', 'anomaly_scores',
-           'sic_summary', 'split_data', 'run_methods', 'injection_scan', 'plot_sic_scan', 'write_events_h5',
-           'read_events_h5', 'events_cache']
+           'sic_summary', 'check_methods', 'split_data', 'run_methods', 'injection_scan', 'plot_sic_scan',
+           'write_events_h5', 'read_events_h5', 'events_cache']
 
 # %% ../nbs/10_extrapolation_physics.ipynb #0f0c5daf
 CONTEXT = ["ht", "met"]
@@ -392,8 +392,16 @@ def sic_summary(
     return {"auc": auc(labels, scores), "max_sic": max_sic(labels, scores), "sic_1e3": sic_at_rejection(labels, scores, 1e3),
             "sic_1e4": sic_at_rejection(labels, scores, 1e4), "fpr_floor": fpr_floor(int((np.asarray(labels) == 0).sum()))}
 
-# %% ../nbs/10_extrapolation_physics.ipynb #8778819d
+# %% ../nbs/10_extrapolation_physics.ipynb #fc136965
 METHODS = ("salad", "cathode", "feta", "idealized", "supervised")
+
+def check_methods(
+    methods, # the methods asked for
+    known, # the methods there are
+):
+    "Raise a one-line JetADError naming every unknown method before any work starts."
+    bad = [m for m in methods if m not in known]
+    if bad: raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(known)}")
 
 def split_data(
     data:Events, # background events of the "data" simulation (scaled)
@@ -426,8 +434,7 @@ def run_methods(
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
     import pandas as pd, time
-    bad = [m for m in methods if m not in METHODS]
-    if bad: raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(METHODS)}")
+    check_methods(methods, METHODS)
     ck = {"seed": seed} | (clf_kwargs or {}); fk = {"seed": seed} | (flow_kwargs or {})
     sr = lambda e: e[in_region(e.c, sr_lower)]
     cr = lambda e: e[~in_region(e.c, sr_lower)]
