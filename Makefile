@@ -74,9 +74,9 @@ lab: $(STAMP)
 	cd nbs && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # README.md is nbs/index.ipynb rendered offline (nbdev_readme needs Quarto, which cannot be installed here);
-# pictures linked as images/... from nbs/ become nbs/images/... from the top folder.
+# links made from nbs/ (images/..., other notebooks) get the nbs/ prefix they need from the top folder.
 readme: $(STAMP)
-	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb | sed 's|](images/|](nbs/images/|g' > README.md.tmp
+	$(BIN)/jupyter nbconvert --to markdown --TemplateExporter.exclude_output=True --stdout nbs/index.ipynb | sed -e 's|](images/|](nbs/images/|g' -e 's|](\([0-9a-z_]*\)\.ipynb)|](nbs/\1.ipynb)|g' > README.md.tmp
 	mv README.md.tmp README.md
 
 bench: $(STAMP)
