@@ -318,7 +318,7 @@ class Salad:
     def fit(self, mc_cr:Events, data_cr:Events, n_ensemble:int=1, **clf_kwargs):
         "Train the MC-vs-data classifier(s) in the CR."
         s = clf_kwargs.pop("seed", 0)
-        self.clfs = [train_classifier(np.c_[mc_cr.c, mc_cr.x], np.c_[data_cr.c, data_cr.x], seed=s + k, **clf_kwargs) for k in range(n_ensemble)]
+        self.clfs = [train_classifier(np.c_[mc_cr.c, mc_cr.x], np.c_[data_cr.c, data_cr.x], seed=s * n_ensemble + k, **clf_kwargs) for k in range(n_ensemble)]
         return self
     def template(self, mc:Events, n_sigma:float|None=3.0, **_) -> tuple:
         "(MC events, cropped weights)."
@@ -376,11 +376,11 @@ def anomaly_scores(
     data_sr:Events, # SR data (for 'supervised': the labelled signal)
     test:Events, # held-out SR events with truth labels to score
     n_ensemble:int=5, # classifiers averaged
-    seed:int=0, # first seed
+    seed:int=0, # ensemble seed: members use seed * n_ensemble + k, so ensembles of different seeds share no member
     **clf_kwargs, # passed to `train_classifier`
 ) -> np.ndarray:
     "Ensemble-averaged classifier output, template (0) vs SR data (1), on the test events."
-    clfs = [train_classifier(np.c_[template.c, template.x], np.c_[data_sr.c, data_sr.x], weights, None, seed=seed + k, **clf_kwargs)
+    clfs = [train_classifier(np.c_[template.c, template.x], np.c_[data_sr.c, data_sr.x], weights, None, seed=seed * n_ensemble + k, **clf_kwargs)
             for k in range(n_ensemble)]
     return classify(clfs, np.c_[test.c, test.x])
 

@@ -526,4 +526,5 @@ def main(
     except JetADError as e:
         print(f"jetad: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
+        import logging; logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the stopped kernel's task: no traceback at exit
         print("jetad: interrupted; finished notebooks are kept, run the same command again to continue", file=sys.stderr); return 130

@@ -7,7 +7,8 @@ from jetad_nb.core import JetADError
 from jetad_nb.ae import predict
 from jetad_nb.evaluate import sic_at_rejection, fpr_floor, max_sic
 from jetad_nb.extrapolation import (Events, in_region, inject, split_data, MinMax, distort, crop_weights, odds_weights, Flow, Transport,
-                                    train_density, train_classifier, classify, sic_summary, write_events_h5, read_events_h5, Salad)
+                                    train_density, train_classifier, classify, sic_summary, write_events_h5, read_events_h5, Salad,
+                                    anomaly_scores)
 
 def test_flow_loglik_of_known_gaussian():
     "x ~ N(A c, diag(0.3, 0.7)^2): the trained flow's mean log-likelihood approaches the Gaussian's -entropy."
@@ -48,6 +49,17 @@ def test_ensemble_and_errors():
     x = rng.normal(size=(50, 2)).astype(np.float32)
     np.testing.assert_allclose(classify(clfs, x), (classify(clfs[0], x) + classify(clfs[1], x)) / 2, rtol=1e-6)
     with pytest.raises(JetADError, match="both classes"): train_classifier(a[:0], b)
+
+def test_ensembles_of_different_seeds_share_no_member():
+    "Ensemble seed s trains members s*n+k: seeds 0, 1, 2 give independent ensembles (a band over seeds is a real spread)."
+    rng = np.random.default_rng(5)
+    ev = lambda loc, n: Events(np.zeros((n, 1)), rng.normal(loc, 1, (n, 2)), np.zeros(n, bool))
+    t, d, test = ev(0, 600), ev(0.5, 600), ev(0.2, 40)
+    kw = dict(epochs=2, device="cpu")
+    two = anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=2, seed=1, **kw)
+    ones = [anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=1, seed=s, **kw) for s in (2, 3)]
+    np.testing.assert_allclose(two, (ones[0] + ones[1]) / 2, rtol=1e-5)      # members 2 and 3, not 1 and 2
+    assert not np.allclose(two, anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=2, seed=0, **kw))
 
 def test_crop_and_odds():
     w = np.r_[np.ones(1000), 500.0]
