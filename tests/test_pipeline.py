@@ -86,7 +86,14 @@ def test_sigint_then_rerun_completes(nbdir, tmp_path):
     while "01_first" not in read_manifest(runs / "r") if (runs / "r" / "manifest.json").exists() else True:
         assert time.time() - t0 < 120 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "timeout"
         time.sleep(0.3)
-    time.sleep(4)                                                        # 02 is running (sleeping 60 s) now
+    def cell_running():   # papermill saves the partial notebook when a cell starts: wait for 02's sleeping cell
+        try: cells = json.loads((runs / "r" / "02_second.ipynb").read_text())["cells"]
+        except (OSError, ValueError): return False
+        return cells[-1].get("metadata", {}).get("papermill", {}).get("status") == "running"
+    while not cell_running():                                            # (a fixed sleep was flaky on a loaded machine)
+        assert time.time() - t0 < 180 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "timeout"
+        time.sleep(0.3)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)
     assert proc.returncode != 0
