@@ -187,6 +187,15 @@ def extract_figures(
                 out.append(atomic_write(Path(folder) / f"{Path(executed).stem}_{len(out):02d}.png", base64.b64decode("".join(png))))
     return out
 
+def _exit_guard_on_sigint():
+    "Ctrl-C raises KeyboardInterrupt; should the notebook engine swallow it, exit with 130 after 10 s (summaries are written last, so nothing looks complete)."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread(): return None
+    def on_int(signum, frame):
+        t = threading.Timer(10, lambda: os._exit(130)); t.daemon = True; t.start()
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGINT, on_int)
+
 def run_notebook(
     notebook, # source notebook
     out, # run folder: the executed copy goes to out/<name>.ipynb, figures to out/figures/
@@ -195,11 +204,12 @@ def run_notebook(
     timeout:int|None=None, # seconds per cell (None: no limit)
 ) -> dict: # {'seconds', 'figures'}
     "Execute one notebook with papermill into the run folder; a failure names the notebook, cell and error."
-    import os, papermill as pm
+    import os, signal, papermill as pm
     notebook, out = Path(notebook), Path(out)
     dest = out / notebook.name
     env = {"JETAD_PROGRESS": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}   # inline: figures land in the notebook
     old = {k: os.environ.get(k) for k in env}; os.environ.update(env)
+    old_int = _exit_guard_on_sigint()
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(notebook), str(dest), parameters=params, cwd=str(notebook.parent), kernel_name=kernel,
@@ -208,6 +218,7 @@ def run_notebook(
         raise JetADError(f"{notebook.stem}: cell {e.exec_count} failed with {e.ename}: {str(e.evalue).splitlines()[0][:200]} "
                          f"(partial notebook kept: {dest})") from None
     finally:
+        if old_int is not None: signal.signal(signal.SIGINT, old_int)
         for k, v in old.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
