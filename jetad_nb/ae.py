@@ -4,14 +4,19 @@
 
 # %% ../nbs/05_autoencoder.ipynb #0fd50fca
 from __future__ import annotations
-import copy, math, time
-from dataclasses import dataclass, field, asdict
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-import matplotlib.pyplot as plt
+
 from .core import JetADError, atomic_path, check_file, get_device, progress, seed_everything
 
 # %% auto #0
@@ -29,18 +34,44 @@ class ConvAE(nn.Module):
                  in_channels:int=1, # image channels
                 ):
         super().__init__()
-        if npix % 4: raise JetADError(f"npix: expected a multiple of 4 (two 2x2 poolings), got {npix}")
+        if npix % 4:
+            raise JetADError(f"npix: expected a multiple of 4 (two 2x2 poolings), got {npix}")
         q, c, conv = npix // 4, channels, lambda i, o: nn.Conv2d(i, o, kernel, padding="same")
         self.npix, self.in_channels = npix, in_channels
         self.encoder = nn.Sequential(
-            conv(in_channels, c), nn.ReLU(), nn.MaxPool2d(2), conv(c, c), nn.ReLU(), nn.MaxPool2d(2), conv(c, c), nn.ReLU(),
-            nn.Flatten(), nn.Linear(q * q * c, hidden), nn.ReLU(), nn.Linear(hidden, encoding_dim))
+            conv(in_channels, c),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            conv(c, c),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            conv(c, c),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(q * q * c, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, encoding_dim),
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(encoding_dim, hidden), nn.ReLU(), nn.Linear(hidden, q * q * c), nn.ReLU(), nn.Unflatten(1, (c, q, q)),
-            conv(c, c), nn.ReLU(), nn.Upsample(scale_factor=2), conv(c, c), nn.ReLU(), nn.Upsample(scale_factor=2),
-            conv(c, in_channels), nn.Flatten(), nn.Softmax(dim=1), nn.Unflatten(1, (in_channels, npix, npix)))
+            nn.Linear(encoding_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, q * q * c),
+            nn.ReLU(),
+            nn.Unflatten(1, (c, q, q)),
+            conv(c, c),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            conv(c, c),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            conv(c, in_channels),
+            nn.Flatten(),
+            nn.Softmax(dim=1),
+            nn.Unflatten(1, (in_channels, npix, npix)),
+        )
 
-    def forward(self, x): return self.decoder(self.encoder(x))
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
 
     def loss(self,
              x, # images (batch, channels, npix, npix)
@@ -73,25 +104,34 @@ class History:
 
     def plot(self, ax=None, label:str=""):
         "Training and validation loss per epoch, best epoch marked."
-        if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
         e = np.arange(1, len(self.train_loss) + 1)
         ax.plot(e, self.train_loss, "-o", ms=3, label=f"{label} train".strip())
-        if self.val_loss: ax.plot(e, self.val_loss, "-s", ms=3, label=f"{label} validation".strip())
-        if self.best_epoch >= 0: ax.axvline(self.best_epoch + 1, c="gray", ls=":")
-        ax.set(xlabel="epoch", ylabel="loss", yscale="log"); ax.legend(fontsize=8)
+        if self.val_loss:
+            ax.plot(e, self.val_loss, "-s", ms=3, label=f"{label} validation".strip())
+        if self.best_epoch >= 0:
+            ax.axvline(self.best_epoch + 1, c="gray", ls=":")
+        ax.set(xlabel="epoch", ylabel="loss", yscale="log")
+        ax.legend(fontsize=8)
         return ax
 
+# %% ../nbs/05_autoencoder.ipynb #a2481f81
 def _tensors(data, device):
     "A tuple of tensors on the device from an array, a tensor or a tuple of them (first axis = samples)."
     data = data if isinstance(data, (tuple, list)) else (data,)
     out = tuple(torch.as_tensor(np.asarray(d) if not torch.is_tensor(d) else d).to(device) for d in data)
-    if len({len(t) for t in out}) != 1: raise JetADError(f"data: all arrays need the same first dimension, got {[len(t) for t in out]}")
-    if len(out[0]) == 0: raise JetADError("data: expected at least one sample, got none")
+    if len({len(t) for t in out}) != 1:
+        raise JetADError(f"data: all arrays need the same first dimension, got {[len(t) for t in out]}")
+    if len(out[0]) == 0:
+        raise JetADError("data: expected at least one sample, got none")
     return out
 
+# %% ../nbs/05_autoencoder.ipynb #e63b791f
 def _mean_loss(model, data, batch_size, loss_kwargs):
     "Mean per-sample loss over a dataset, in batches, without gradients."
-    model.eval(); tot, n = 0.0, len(data[0])
+    model.eval()
+    tot, n = 0.0, len(data[0])
     with torch.no_grad():
         for a in range(0, n, batch_size):
             tot += model.loss(*(t[a:a + batch_size] for t in data), **loss_kwargs).sum()
@@ -120,62 +160,97 @@ def fit(
     epoch_hook=None, # callable(model, epoch) run before each epoch (e.g. KL annealing)
 ) -> History:
     "Train a model with mini-batches, validation each epoch, early stopping, atomic checkpoints and resume."
-    if optimizer not in ("adam", "adamw"): raise JetADError(f"optimizer: expected 'adam' or 'adamw', got {optimizer!r}")
-    if epochs < 1 or batch_size < 1: raise JetADError(f"epochs, batch_size: expected >= 1, got {epochs}, {batch_size}")
+    if optimizer not in ("adam", "adamw"):
+        raise JetADError(f"optimizer: expected 'adam' or 'adamw', got {optimizer!r}")
+    if epochs < 1 or batch_size < 1:
+        raise JetADError(f"epochs, batch_size: expected >= 1, got {epochs}, {batch_size}")
     dev = get_device(device) if not isinstance(device, torch.device) else device
     model.to(dev)
-    tr = _tensors(train, dev); va = _tensors(val, dev) if val is not None else None
-    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.AdamW)(model.parameters(), lr=lr, weight_decay=weight_decay)
-    gen = torch.Generator(device=dev); gen.manual_seed(seed)
+    tr = _tensors(train, dev)
+    va = _tensors(val, dev) if val is not None else None
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.AdamW)(
+        model.parameters(), lr=lr, weight_decay=weight_decay
+    )
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(seed)
     hist, best_state, wait, start = History(device=str(dev)), None, 0, 0
     loss_kwargs = loss_kwargs or {}
     if checkpoint is not None and resume and Path(checkpoint).exists():
         ck = torch.load(checkpoint, map_location=dev, weights_only=False)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"]); gen.set_state(ck["generator"].cpu())
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["generator"].cpu())
         hist, best_state, wait, start = History(**ck["history"]), ck["best"], ck["wait"], ck["epoch"] + 1
-        if hist.stopped_early: start = epochs
+        if hist.stopped_early:
+            start = epochs
     n = len(tr[0])
-    bar = progress(total=epochs, initial=min(start, epochs), desc=f"fit {type(model).__name__}", unit="epoch", show=show_progress)
+    bar = progress(
+        total=epochs, initial=min(start, epochs), desc=f"fit {type(model).__name__}", unit="epoch", show=show_progress
+    )
     for epoch in range(start, epochs):
-        if epoch_hook is not None: epoch_hook(model, epoch)
-        t0 = time.perf_counter(); model.train()
+        if epoch_hook is not None:
+            epoch_hook(model, epoch)
+        t0 = time.perf_counter()
+        model.train()
         tot = torch.zeros((), device=dev)
         for idx in torch.randperm(n, device=dev, generator=gen).split(batch_size):
             loss = model.loss(*(t[idx] for t in tr), **loss_kwargs)
             opt.zero_grad(set_to_none=True)
             loss.mean().backward()
-            if grad_clip is not None: nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             opt.step()
             tot += loss.detach().sum()
         hist.train_loss.append(float(tot) / n)
         if va is not None:
-            v = _mean_loss(model, va, max(batch_size, 4096), val_loss_kwargs or {}); hist.val_loss.append(v)
-        else: v = hist.train_loss[-1]
-        if not math.isfinite(hist.train_loss[-1]): raise JetADError(f"fit: the training loss became {hist.train_loss[-1]} at epoch {epoch}; lower lr or clip gradients (grad_clip)")
+            v = _mean_loss(model, va, max(batch_size, 4096), val_loss_kwargs or {})
+            hist.val_loss.append(v)
+        else:
+            v = hist.train_loss[-1]
+        if not math.isfinite(hist.train_loss[-1]):
+            raise JetADError(
+                f"fit: the training loss became {hist.train_loss[-1]} at epoch {epoch}; lower lr or clip gradients (grad_clip)"
+            )
         if v < hist.best_val - min_delta:
             hist.best_val, hist.best_epoch, wait = v, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
-        else: wait += 1
+        else:
+            wait += 1
         hist.epoch_time.append(time.perf_counter() - t0)
         stop = va is not None and patience is not None and wait >= patience
         hist.stopped_early = stop
         if checkpoint is not None:
             with atomic_path(checkpoint) as tmp:
-                torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(), "best": best_state,
-                            "wait": wait, "epoch": epoch, "history": asdict(hist)}, tmp)
-        bar.update(1); bar.set_postfix(train=f"{hist.train_loss[-1]:.3g}", val=f"{v:.3g}")
-        if stop: break
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "generator": gen.get_state(),
+                        "best": best_state,
+                        "wait": wait,
+                        "epoch": epoch,
+                        "history": asdict(hist),
+                    },
+                    tmp,
+                )
+        bar.update(1)
+        bar.set_postfix(train=f"{hist.train_loss[-1]:.3g}", val=f"{v:.3g}")
+        if stop:
+            break
     bar.close()
-    if best_state is not None: model.load_state_dict(best_state)
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return hist
 
+# %% ../nbs/05_autoencoder.ipynb #52a59f64
 def load_best(
     model:nn.Module, # a model of the same architecture
     checkpoint, # checkpoint file written by `fit`
 ) -> nn.Module:
     "Load the best weights of a `fit` checkpoint into a model."
     ck = torch.load(check_file(checkpoint, "checkpoint"), map_location="cpu", weights_only=False)
-    if "best" not in ck: raise JetADError(f"{checkpoint}: not a jetad fit checkpoint (no 'best' key)")
+    if "best" not in ck:
+        raise JetADError(f"{checkpoint}: not a jetad fit checkpoint (no 'best' key)")
     model.load_state_dict(ck["best"] if ck["best"] is not None else ck["model"])
     return model
 
@@ -189,10 +264,12 @@ def predict(
     "Per-sample scores of a model, computed in batches without gradients."
     dev = next(model.parameters()).device if device is None else get_device(device)
     model.to(dev).eval()
-    d = _tensors(data, dev); out = {}
+    d = _tensors(data, dev)
+    out = {}
     with torch.no_grad():
         for a in range(0, len(d[0]), batch_size):
-            for k, v in model.score(*(t[a:a + batch_size] for t in d)).items(): out.setdefault(k, []).append(v.detach().cpu().numpy())
+            for k, v in model.score(*(t[a:a + batch_size] for t in d)).items():
+                out.setdefault(k, []).append(v.detach().cpu().numpy())
     return {k: np.concatenate(v) for k, v in out.items()}
 
 # %% ../nbs/05_autoencoder.ipynb #629db48f
@@ -203,12 +280,14 @@ def elbow(
 ):
     "The dimension at the elbow of a falling loss curve: the point farthest below the chord joining its ends."
     d, l = np.asarray(dims, dtype=float), np.asarray(losses, dtype=float)
-    if len(d) < 3: return dims[int(np.argmin(l))]
+    if len(d) < 3:
+        return dims[int(np.argmin(l))]
     x = np.log(d) if log_x else d
     x, y = (x - x[0]) / (x[-1] - x[0]), (l - l.min()) / (np.ptp(l) or 1.0)
     below = (y[0] + (y[-1] - y[0]) * x) - y   # chord minus curve
     return dims[int(np.argmax(below))]
 
+# %% ../nbs/05_autoencoder.ipynb #de5c300a
 def scan_encoding_dims(
     make_model, # callable: encoding_dim -> a fresh model
     dims, # encoding dimensions to try
@@ -226,7 +305,15 @@ def scan_encoding_dims(
         for r in range(repeats):
             seed_everything(seed + r)
             h = fit(make_model(d), train, val, seed=seed + r, show_progress=False, **fit_kwargs)
-            rows.append({"dim": d, "repeat": r, "best_val": h.best_val, "epochs": len(h.train_loss), "train_time_s": h.train_time})
+            rows.append(
+                {
+                    "dim": d,
+                    "repeat": r,
+                    "best_val": h.best_val,
+                    "epochs": len(h.train_loss),
+                    "train_time_s": h.train_time,
+                }
+            )
             bar.update(1)
     bar.close()
     return pd.DataFrame(rows)

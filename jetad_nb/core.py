@@ -4,8 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #d6c9cb2f
 from __future__ import annotations
-import os, random, tempfile, contextlib
+
+import contextlib
+import os
+import random
+import tempfile
 from pathlib import Path
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -25,14 +30,17 @@ def data_dir() -> Path:
     env = os.environ.get("JETAD_DATA")
     return Path(env).expanduser() if env else _PKG_DIR.parent / "data"
 
+# %% ../nbs/00_core.ipynb #973c2eca
 def cache_dir(
     create:bool=True, # make the folder if it does not exist
 ) -> Path:
     "The user cache for derived files: `$JETAD_CACHE` if set, else `~/.cache/jetad-nb`."
     d = Path(os.environ.get("JETAD_CACHE", "~/.cache/jetad-nb")).expanduser()
-    if create: d.mkdir(parents=True, exist_ok=True)
+    if create:
+        d.mkdir(parents=True, exist_ok=True)
     return d
 
+# %% ../nbs/00_core.ipynb #af128324
 def shared_data_dir() -> Path|None:
     "The real external test files (`$JETAD_SHARED_DATA` or `../shared/data` beside the checkout), or None if absent."
     env = os.environ.get("JETAD_SHARED_DATA")
@@ -46,12 +54,15 @@ def seed_everything(
     "Seed python, numpy and torch in one call; return a numpy Generator seeded the same way."
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise JetADError(f"seed: expected a non-negative integer, got {seed!r}")
-    random.seed(seed); np.random.seed(seed % 2**32)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
     try:
         import torch
         torch.manual_seed(seed)
-        if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
-    except ImportError: pass
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+    except ImportError:
+        pass
     return np.random.default_rng(seed)
 
 # %% ../nbs/00_core.ipynb #2343a62b
@@ -61,8 +72,10 @@ def get_device(
     "The torch device to use: the argument, else `$JETAD_DEVICE`, else `cuda` when present, else `cpu`."
     import torch
     device = device or os.environ.get("JETAD_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
-    try: dev = torch.device(device)
-    except (RuntimeError, TypeError): raise JetADError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise JetADError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise JetADError(f"device: '{device}' asked for but no CUDA GPU is available (use 'cpu')")
     return dev
@@ -76,15 +89,19 @@ def atomic_path(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp-jetad", dir=path.parent)
-    os.close(fd); tmp = Path(tmp)
-    umask = os.umask(0); os.umask(umask)
+    os.close(fd)
+    tmp = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the final file the usual permissions
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
-        if tmp.exists(): tmp.unlink()
+        if tmp.exists():
+            tmp.unlink()
 
+# %% ../nbs/00_core.ipynb #4aaf6be0
 def atomic_write(
     path, # the final file name
     data:str|bytes, # the whole content
@@ -101,7 +118,8 @@ def progress(
     **kwargs, # passed to `tqdm.auto.tqdm` (desc, total, unit, ...)
 ):
     "A `tqdm.auto` progress bar that the environment can switch off."
-    if show is None: show = os.environ.get("JETAD_PROGRESS", "1") != "0"
+    if show is None:
+        show = os.environ.get("JETAD_PROGRESS", "1") != "0"
     return tqdm(iterable, disable=not show, **kwargs)
 
 # %% ../nbs/00_core.ipynb #00d7f34d
@@ -115,24 +133,34 @@ def dask_map(
     show_progress:bool|None=None, # progress bar over the jobs
 ) -> list:
     "Run fn(**job) for every job on a dask.distributed cluster (or serially) and return the results in job order."
-    if workers < 1 and scheduler is None: raise JetADError(f"workers: expected >= 1, got {workers}")
+    if workers < 1 and scheduler is None:
+        raise JetADError(f"workers: expected >= 1, got {workers}")
     weights = list(weights) if weights is not None else [1] * len(jobs)
     bar = progress(total=sum(weights), desc=desc, show=show_progress)
     if scheduler is None and workers <= 1:
         out = []
-        for j, w in zip(jobs, weights): out.append(fn(**j)); bar.update(w)
-        bar.close(); return out
+        for j, w in zip(jobs, weights):
+            out.append(fn(**j))
+            bar.update(w)
+        bar.close()
+        return out
     from dask.distributed import Client, LocalCluster, as_completed
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    )
     try:
         with Client(scheduler or cluster) as client:
             futures = [client.submit(fn, pure=False, **j) for j in jobs]
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in as_completed(futures):
-                fut.result(); bar.update(weights[index[fut.key]])   # re-raises a job's exception here
+                fut.result()
+                bar.update(weights[index[fut.key]])   # re-raises a job's exception here
             out = client.gather(futures)
     finally:
-        if cluster is not None: cluster.close()
+        if cluster is not None:
+            cluster.close()
     bar.close()
     return out
 
@@ -143,6 +171,8 @@ def check_file(
 ) -> Path:
     "Return `path` as a Path, or raise `JetADError` if it is not an existing file."
     p = Path(path).expanduser()
-    if not p.exists(): raise JetADError(f"{p}: no such file (expected {what})")
-    if not p.is_file(): raise JetADError(f"{p}: is not a file (expected {what})")
+    if not p.exists():
+        raise JetADError(f"{p}: no such file (expected {what})")
+    if not p.is_file():
+        raise JetADError(f"{p}: is not a file (expected {what})")
     return p

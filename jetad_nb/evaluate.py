@@ -4,13 +4,20 @@
 
 # %% ../nbs/04_evaluation.ipynb #3154cc88
 from __future__ import annotations
-import fcntl, json, os, time
+
+import fcntl
+import json
+import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
-from sklearn.metrics import roc_curve as _sk_roc_curve, roc_auc_score
+from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_curve as _sk_roc_curve
+
 from .core import JetADError, atomic_path, cache_dir
 
 # %% auto #0
@@ -23,12 +30,17 @@ __all__ = ['RESULT_COLUMNS', 'RESULT_KEY', 'roc_curve', 'auc', 'rejection_at', '
 def _check(labels, scores):
     "Validated numpy copies of labels (0/1) and scores."
     y, s = np.asarray(labels).astype(np.int64).ravel(), np.asarray(scores, dtype=np.float64).ravel()
-    if len(y) != len(s): raise JetADError(f"labels, scores: expected the same length, got {len(y)} and {len(s)}")
-    if not np.isin(y, (0, 1)).all(): raise JetADError("labels: expected only 0 (background) and 1 (signal)")
-    if not (y == 0).any() or not (y == 1).any(): raise JetADError("labels: expected both background (0) and signal (1) entries")
-    if not np.isfinite(s).all(): raise JetADError(f"scores: {int((~np.isfinite(s)).sum())} are NaN or infinite")
+    if len(y) != len(s):
+        raise JetADError(f"labels, scores: expected the same length, got {len(y)} and {len(s)}")
+    if not np.isin(y, (0, 1)).all():
+        raise JetADError("labels: expected only 0 (background) and 1 (signal)")
+    if not (y == 0).any() or not (y == 1).any():
+        raise JetADError("labels: expected both background (0) and signal (1) entries")
+    if not np.isfinite(s).all():
+        raise JetADError(f"scores: {int((~np.isfinite(s)).sum())} are NaN or infinite")
     return y, s
 
+# %% ../nbs/04_evaluation.ipynb #38eb0295
 def roc_curve(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -38,6 +50,7 @@ def roc_curve(
     fpr, tpr, thr = _sk_roc_curve(y, s, drop_intermediate=False)
     return fpr, tpr, thr
 
+# %% ../nbs/04_evaluation.ipynb #bc5f7fcd
 def auc(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -54,7 +67,8 @@ def rejection_at(
     "Background rejection 1/eps_b of the best cut keeping at least each given signal efficiency."
     fpr, tpr, _ = roc_curve(labels, scores)
     i = np.searchsorted(tpr, np.asarray(efficiencies, dtype=float), side="left")  # first cut reaching eps_s
-    with np.errstate(divide="ignore"): return 1.0 / fpr[np.minimum(i, len(fpr) - 1)]
+    with np.errstate(divide="ignore"):
+        return 1.0 / fpr[np.minimum(i, len(fpr) - 1)]
 
 # %% ../nbs/04_evaluation.ipynb #4ad8a2e4
 def fpr_floor(
@@ -64,6 +78,7 @@ def fpr_floor(
     "Smallest background efficiency trusted for SIC: 1 / (rel_uncertainty^2 * N_bkg)."
     return 1.0 / (rel_uncertainty ** 2 * n_background)
 
+# %% ../nbs/04_evaluation.ipynb #b8189610
 def sic_curve(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -75,6 +90,7 @@ def sic_curve(
     keep = (fpr >= floor) & (fpr > 0)
     return tpr[keep], tpr[keep] / np.sqrt(fpr[keep])
 
+# %% ../nbs/04_evaluation.ipynb #ea081934
 def max_sic(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -84,6 +100,7 @@ def max_sic(
     _, sic = sic_curve(labels, scores, rel_uncertainty)
     return float(sic.max()) if len(sic) else float("nan")
 
+# %% ../nbs/04_evaluation.ipynb #56ce32e0
 def sic_at_rejection(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -93,9 +110,9 @@ def sic_at_rejection(
     "SIC at the cut with background efficiency 1/rejection (interpolated on the ROC curve); NaN below the floor."
     fpr, tpr, _ = roc_curve(labels, scores)
     eps_b = 1.0 / rejection
-    if rel_uncertainty and eps_b < fpr_floor(int((np.asarray(labels) == 0).sum()), rel_uncertainty): return float("nan")
+    if rel_uncertainty and eps_b < fpr_floor(int((np.asarray(labels) == 0).sum()), rel_uncertainty):
+        return float("nan")
     return float(np.interp(eps_b, fpr, tpr) / np.sqrt(eps_b))
-
 
 # %% ../nbs/04_evaluation.ipynb #9eb3df04
 def threshold_at_rejection(
@@ -103,9 +120,11 @@ def threshold_at_rejection(
     rejection:float, # wanted rejection R (>= 1)
 ) -> float:
     "Score cut that keeps a fraction 1/R of the background (cut: score > threshold)."
-    if rejection < 1: raise JetADError(f"rejection: expected >= 1, got {rejection}")
+    if rejection < 1:
+        raise JetADError(f"rejection: expected >= 1, got {rejection}")
     return float(np.quantile(np.asarray(background_scores, dtype=float), 1 - 1 / rejection))
 
+# %% ../nbs/04_evaluation.ipynb #cfa3106a
 def sculpting(
     background_scores, # scores of background jets
     background_mass, # their jet masses [GeV]
@@ -115,6 +134,7 @@ def sculpting(
     s, m = np.asarray(background_scores, dtype=float), np.asarray(background_mass, dtype=float)
     return {r: m[s > threshold_at_rejection(s, r)] for r in rejections}
 
+# %% ../nbs/04_evaluation.ipynb #0ec3dbf2
 def mass_vs_score(
     scores, # per-jet scores
     mass, # per-jet masses [GeV]
@@ -125,13 +145,17 @@ def mass_vs_score(
     edges = np.unique(np.quantile(s, np.linspace(0, 1, n_bins + 1)))
     b = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, len(edges) - 2)
     g = pd.DataFrame({"b": b, "s": s, "m": m}).groupby("b")
-    return pd.DataFrame({"score": g.s.median(), "mass": g.m.mean(), "mass_err": g.m.sem(), "n": g.m.size()}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"score": g.s.median(), "mass": g.m.mean(), "mass_err": g.m.sem(), "n": g.m.size()}
+    ).reset_index(drop=True)
 
 # %% ../nbs/04_evaluation.ipynb #a5d78e97
 def _axis(ax, figsize=(5, 4)):
-    if ax is None: _, ax = plt.subplots(figsize=figsize)
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
     return ax
 
+# %% ../nbs/04_evaluation.ipynb #a2dfb40d
 def plot_roc(
     curves:dict, # {name: (labels, scores)}
     baselines:dict|None=None, # {name: (labels, scores)} drawn dashed (e.g. a tau32 cut)
@@ -146,10 +170,17 @@ def plot_roc(
             ax.plot(tpr[ok], 1 / fpr[ok], style, label=f"{name} (AUC {auc(y, s):.3f})")
     e = np.linspace(0.01, 1, 100)
     ax.plot(e, 1 / e, ":", c="gray", label="random")
-    ax.set(yscale="log", xlabel="signal efficiency $\\epsilon_s$", ylabel="background rejection $1/\\epsilon_b$", xlim=(0, 1))
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.set(
+        yscale="log",
+        xlabel="signal efficiency $\\epsilon_s$",
+        ylabel="background rejection $1/\\epsilon_b$",
+        xlim=(0, 1),
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax
 
+# %% ../nbs/04_evaluation.ipynb #4399c65c
 def plot_sic(
     curves:dict, # {name: (labels, scores)}
     rel_uncertainty:float|None=0.4, # FPR floor (see `fpr_floor`)
@@ -162,9 +193,11 @@ def plot_sic(
         ax.plot(tpr, sic, label=f"{name} (max {sic.max():.2f})" if len(sic) else name)
     ax.axhline(1, c="gray", ls=":")
     ax.set(xlabel="signal efficiency $\\epsilon_s$", ylabel="SIC $\\epsilon_s/\\sqrt{\\epsilon_b}$", xlim=(0, 1))
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax
 
+# %% ../nbs/04_evaluation.ipynb #3bc5a023
 def plot_scores(
     labels, # 1 signal, 0 background
     scores, # per-jet scores
@@ -178,10 +211,13 @@ def plot_scores(
     ax = _axis(ax)
     y, s = _check(labels, scores)
     edges = np.histogram_bin_edges(s, bins)
-    for k, name in enumerate(names): ax.hist(s[y == k], edges, histtype="step", density=True, lw=1.5, label=name)
-    ax.set(xlabel=xlabel, ylabel="density", yscale="log" if log else "linear"); ax.legend(fontsize=8)
+    for k, name in enumerate(names):
+        ax.hist(s[y == k], edges, histtype="step", density=True, lw=1.5, label=name)
+    ax.set(xlabel=xlabel, ylabel="density", yscale="log" if log else "linear")
+    ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/04_evaluation.ipynb #38272d66
 def plot_mass_vs_score(
     curves:dict, # {name: (scores, masses)}
     n_bins:int=10, # quantile bins of the score
@@ -192,9 +228,12 @@ def plot_mass_vs_score(
     for name, (s, m) in curves.items():
         mv = mass_vs_score(s, m, n_bins)
         ax.errorbar((np.arange(len(mv)) + 0.5) / len(mv), mv.mass, mv.mass_err, marker="o", ms=3, label=name)
-    ax.set(xlabel="score quantile", ylabel="mean jet mass [GeV]"); ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.set(xlabel="score quantile", ylabel="mean jet mass [GeV]")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax
 
+# %% ../nbs/04_evaluation.ipynb #369d4e6a
 def plot_sculpting(
     background_scores, # scores of background jets
     background_mass, # their masses [GeV]
@@ -205,10 +244,19 @@ def plot_sculpting(
 ):
     "Normalised background jet-mass distributions before and after cuts at each rejection working point."
     ax = _axis(ax)
-    ax.hist(np.asarray(background_mass), bins, histtype="stepfilled", alpha=0.25, color="gray", density=True, label="all background")
+    ax.hist(
+        np.asarray(background_mass),
+        bins,
+        histtype="stepfilled",
+        alpha=0.25,
+        color="gray",
+        density=True,
+        label="all background",
+    )
     for r, m in sculpting(background_scores, background_mass, rejections).items():
         ax.hist(m, bins, histtype="step", density=True, lw=1.5, label=f"rejection {r} ({len(m)} jets)")
-    ax.set(xlabel="jet mass [GeV]", ylabel="density", title=title); ax.legend(fontsize=8)
+    ax.set(xlabel="jet mass [GeV]", ylabel="density", title=title)
+    ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/04_evaluation.ipynb #51cf5737
@@ -220,6 +268,7 @@ def default_results_path() -> Path:
     "The shared results table: $JETAD_RESULTS, else ~/.cache/jetad-nb/results.csv (see `cache_dir`)."
     return Path(os.environ.get("JETAD_RESULTS") or cache_dir() / "results.csv")
 
+# %% ../nbs/04_evaluation.ipynb #dce79b24
 def metrics(
     labels, # 1 signal, 0 background
     scores, # larger = more signal-like
@@ -228,6 +277,7 @@ def metrics(
     r = rejection_at(labels, scores, (0.1, 0.3, 0.5))
     return {"auc": auc(labels, scores), "R@10%": r[0], "R@30%": r[1], "R@50%": r[2], "max_sic": max_sic(labels, scores)}
 
+# %% ../nbs/04_evaluation.ipynb #9ee39633
 def results_row(
     method:str, # method name, with the score if a model has several, e.g. 'ConvAE (MSE)'
     signal:str, # signal sample, e.g. 'top'
@@ -253,25 +303,36 @@ def _locked(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
-def _is_parquet(path): return Path(path).suffix == ".parquet"
+# %% ../nbs/04_evaluation.ipynb #4f1d1b1e
+def _is_parquet(path):
+    return Path(path).suffix == ".parquet"
 
+# %% ../nbs/04_evaluation.ipynb #d60ddb87
 def read_results(
     path=None, # results file (None: `default_results_path()`)
 ) -> pd.DataFrame:
     "The results table (empty, with the standard columns, if the file does not exist yet)."
     path = Path(path) if path else default_results_path()
-    if not path.exists(): return pd.DataFrame(columns=RESULT_COLUMNS)
-    try: df = pd.read_parquet(path) if _is_parquet(path) else pd.read_csv(path)
-    except Exception as e: raise JetADError(f"{path}: not a readable results table ({str(e).splitlines()[0][:150]})") from None
+    if not path.exists():
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    try:
+        df = pd.read_parquet(path) if _is_parquet(path) else pd.read_csv(path)
+    except Exception as e:
+        raise JetADError(f"{path}: not a readable results table ({str(e).splitlines()[0][:150]})") from None
     missing = [c for c in RESULT_KEY if c not in df.columns]
-    if missing: raise JetADError(f"{path}: results table lacks the columns {missing}")
+    if missing:
+        raise JetADError(f"{path}: results table lacks the columns {missing}")
     for c in ("method", "dataset", "signal", "params", "notebook"):  # CSV turns empty strings into NaN
-        if c in df.columns: df[c] = df[c].astype(object).where(df[c].notna(), "")
+        if c in df.columns:
+            df[c] = df[c].astype(object).where(df[c].notna(), "")
     return df
 
+# %% ../nbs/04_evaluation.ipynb #5b138514
 def append_results(
     rows, # one row dict (from `results_row`) or a list of them
     path=None, # results file (None: `default_results_path()`); '.parquet' for Parquet
@@ -280,7 +341,8 @@ def append_results(
     rows = [rows] if isinstance(rows, dict) else list(rows)
     path = Path(path) if path else default_results_path()
     new = pd.DataFrame(rows)
-    if len(new) and (missing := [c for c in RESULT_KEY if c not in new.columns]): raise JetADError(f"rows: missing the key columns {missing}")
+    if len(new) and (missing := [c for c in RESULT_KEY if c not in new.columns]):
+        raise JetADError(f"rows: missing the key columns {missing}")
     with _locked(path):
         old = read_results(path)
         if len(old) and len(new):
@@ -288,8 +350,10 @@ def append_results(
             old = old[~key(old).isin(set(key(new)))]
         df = pd.concat([d for d in (old, new) if len(d)], ignore_index=True) if len(old) or len(new) else old
         with atomic_path(path) as tmp:
-            if _is_parquet(path): df.to_parquet(tmp, index=False)
-            else: df.to_csv(tmp, index=False)
+            if _is_parquet(path):
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
     return df
 
 # %% ../nbs/04_evaluation.ipynb #f73ceafa
@@ -301,22 +365,47 @@ def show_results(
 ):
     "Print the comparison table and plot AUC and rejection at 10% per method and signal; returns the table."
     df = results if isinstance(results, pd.DataFrame) else read_results(results)
-    if dataset is not None: df = df[df.dataset == dataset]
-    if not len(df): print("results table is empty"); return df
-    agg = (df.groupby(["signal", "method"], sort=False)
-             .agg(auc=("auc", "mean"), auc_std=("auc", "std"), r10=("R@10%", lambda r: r.replace(np.inf, np.nan).mean()), seeds=("seed", "nunique"))
-             .reset_index().sort_values(["signal", "auc"], ascending=[True, False]))
+    if dataset is not None:
+        df = df[df.dataset == dataset]
+    if not len(df):
+        print("results table is empty")
+        return df
+    agg = (
+        df.groupby(["signal", "method"], sort=False)
+        .agg(
+            auc=("auc", "mean"),
+            auc_std=("auc", "std"),
+            r10=("R@10%", lambda r: r.replace(np.inf, np.nan).mean()),
+            seeds=("seed", "nunique"),
+        )
+        .reset_index()
+        .sort_values(["signal", "auc"], ascending=[True, False])
+    )
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
-        print(df[[c for c in columns if c in df.columns]].sort_values(["signal", "auc"], ascending=[True, False]).to_string(index=False))
+        print(
+            df[[c for c in columns if c in df.columns]]
+            .sort_values(["signal", "auc"], ascending=[True, False])
+            .to_string(index=False)
+        )
     if plot:
         sigs = list(agg.signal.unique())
         fig, axs = plt.subplots(1, 2, figsize=(11, 0.45 * len(agg) + 1.8))
         for ax, col, label in ((axs[0], "auc", "AUC"), (axs[1], "r10", "rejection at $\\epsilon_s$ = 10%")):
             for k, sig in enumerate(sigs):
                 a = agg[agg.signal == sig]
-                ax.barh([f"{m} [{sig}]" for m in a.method], a[col], xerr=a.auc_std.fillna(0) if col == "auc" else None, color=f"C{k}", label=sig)
-            ax.set(xlabel=label); ax.invert_yaxis()
-        axs[0].set_xlim(0.4, 1); axs[0].legend(fontsize=8)
-        if (np.isfinite(agg.r10) & (agg.r10 > 0)).any(): axs[1].set_xscale("log")   # tiny samples may have no finite rejection
-        plt.tight_layout(); plt.show()
+                ax.barh(
+                    [f"{m} [{sig}]" for m in a.method],
+                    a[col],
+                    xerr=a.auc_std.fillna(0) if col == "auc" else None,
+                    color=f"C{k}",
+                    label=sig,
+                )
+            ax.set(xlabel=label)
+            ax.invert_yaxis()
+        axs[0].set_xlim(0.4, 1)
+        axs[0].legend(fontsize=8)
+        if (np.isfinite(agg.r10) & (agg.r10 > 0)).any():
+            axs[1].set_xscale("log")   # tiny samples may have no finite rejection
+        plt.tight_layout()
+        plt.show()
     return agg

@@ -4,16 +4,17 @@
 
 # %% ../nbs/10_extrapolation_physics.ipynb #75b85e25
 from __future__ import annotations
-import copy
+
 from dataclasses import dataclass
+
 import numpy as np
-import awkward as ak
 import torch
 from torch import nn
-from .core import JetADError, progress
-from .io import to_cartesian, to_ptetaphim
+
 from .ae import fit, predict
-from .evaluate import auc, max_sic, sic_at_rejection, fpr_floor
+from .core import JetADError, progress
+from .evaluate import auc, fpr_floor, max_sic, sic_at_rejection
+from .io import to_cartesian, to_ptetaphim
 
 # %% auto #0
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'Events', 'in_region', 'event_features', 'distort', 'MinMax', 'scale_events',
@@ -33,14 +34,17 @@ class Events:
     x:np.ndarray # (n, n_features) features
     signal:np.ndarray # (n,) True for signal events (truth, for evaluation only)
 
-    def __len__(self): return len(self.c)
-    def __getitem__(self, i): return Events(self.c[i], self.x[i], self.signal[i])
+    def __len__(self):
+        return len(self.c)
+    def __getitem__(self, i):
+        return Events(self.c[i], self.x[i], self.signal[i])
 
     @staticmethod
     def concat(*evs) -> Events:
         "Join several Events."
         return Events(*(np.concatenate([getattr(e, k) for e in evs]) for k in ("c", "x", "signal")))
 
+# %% ../nbs/10_extrapolation_physics.ipynb #a422c708
 def in_region(
     c:np.ndarray, # (n, n_context) context
     lower, # SR lower bounds, one per context variable
@@ -58,19 +62,24 @@ def event_features(
 ) -> Events:
     "Context (HT, MET) and features (m_jj, tau21 and tau32 of the two leading jets) per event with two jets."
     for f in ("ht", "met", "tau1", "tau2", "tau3", "rank", "event"):
-        if f not in table.fields: raise JetADError(f"table: missing field {f!r}; expected a jet table with HT and MET")
+        if f not in table.fields:
+            raise JetADError(f"table: missing field {f!r}; expected a jet table with HT and MET")
     rank = table["rank"].to_numpy()
     j1, j2 = table[rank == 0], table[rank == 1]
     ev1, ev2 = j1.event.to_numpy(), j2.event.to_numpy()
     both, i1, i2 = np.intersect1d(ev1, ev2, return_indices=True)
-    if len(both) == 0: raise JetADError("table: no event has two jets (rank 0 and 1)")
+    if len(both) == 0:
+        raise JetADError("table: no event has two jets (rank 0 and 1)")
     a, b = j1[i1], j2[i2]
-    def p4(j): return to_cartesian(*(j[k].to_numpy() for k in ("pt", "eta", "phi", "mass")))
+    def p4(j):
+        return to_cartesian(*(j[k].to_numpy() for k in ("pt", "eta", "phi", "mass")))
     mjj = to_ptetaphim(*[u + v for u, v in zip(p4(a), p4(b))])[3]
     def ratio(j, num, den):
         n, d = j[num].to_numpy().astype(np.float64), j[den].to_numpy().astype(np.float64)
         return np.divide(n, d, out=np.zeros_like(n), where=d > 0)
-    x = np.stack([mjj, ratio(a, "tau2", "tau1"), ratio(b, "tau2", "tau1"), ratio(a, "tau3", "tau2"), ratio(b, "tau3", "tau2")], 1)
+    x = np.stack(
+        [mjj, ratio(a, "tau2", "tau1"), ratio(b, "tau2", "tau1"), ratio(a, "tau3", "tau2"), ratio(b, "tau3", "tau2")], 1
+    )
     c = np.stack([a.ht.to_numpy(), a.met.to_numpy()], 1).astype(np.float64)
     return Events(c, x, np.full(len(c), bool(label)))
 
@@ -102,8 +111,11 @@ class MinMax:
 
     def __call__(self, x) -> np.ndarray:
         "Scale x (n, d) to float32."
-        return (self.lo + (np.asarray(x) - self.vmin) / (self.vmax - self.vmin) * (self.hi - self.lo)).astype(np.float32)
+        return (self.lo + (np.asarray(x) - self.vmin) / (self.vmax - self.vmin) * (self.hi - self.lo)).astype(
+            np.float32
+        )
 
+# %% ../nbs/10_extrapolation_physics.ipynb #a82c9ccc
 def scale_events(
     ev:Events, # events
     cs:MinMax, # context scaler
@@ -122,13 +134,16 @@ def inject(
     sr_upper=None, # SR upper bounds (None: none)
 ) -> Events:
     "Background plus signal drawn at random so that the SR has the wanted S/B; returns the mixed sample."
-    if s_over_b < 0: raise JetADError(f"s_over_b: expected >= 0, got {s_over_b}")
+    if s_over_b < 0:
+        raise JetADError(f"s_over_b: expected >= 0, got {s_over_b}")
     n_target = int(round(s_over_b * in_region(background.c, sr_lower, sr_upper).sum()))
-    if n_target == 0: return background
+    if n_target == 0:
+        return background
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(signal))
     cum = np.cumsum(in_region(signal.c[order], sr_lower, sr_upper))
-    if cum[-1] < n_target: raise JetADError(f"s_over_b: needs {n_target} signal events in the SR, the signal sample has {cum[-1]}")
+    if cum[-1] < n_target:
+        raise JetADError(f"s_over_b: needs {n_target} signal events in the SR, the signal sample has {cum[-1]}")
     take = order[:np.searchsorted(cum, n_target) + 1]
     return Events.concat(background, signal[take])
 
@@ -141,10 +156,12 @@ class Classifier(nn.Module):
                 ):
         super().__init__()
         dims, layers = (n_in, *hidden), []
-        for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.ReLU()]
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.Linear(dims[-1], 1))
 
-    def forward(self, x): return self.net(x).squeeze(-1)
+    def forward(self, x):
+        return self.net(x).squeeze(-1)
 
     def loss(self, x, y, w):
         "Per-event weighted binary cross-entropy."
@@ -154,12 +171,15 @@ class Classifier(nn.Module):
         "{'p': probability of class 1}."
         return {"p": torch.sigmoid(self(x))}
 
+# %% ../nbs/10_extrapolation_physics.ipynb #0519a9fe
 def _balanced(y, w):
     "Scale the weights of each class to equal totals with mean weight 1."
     w = np.asarray(w, dtype=np.float64).copy()
-    for k in (0, 1): w[y == k] *= 0.5 * len(w) / w[y == k].sum()
+    for k in (0, 1):
+        w[y == k] *= 0.5 * len(w) / w[y == k].sum()
     return w.astype(np.float32)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #d2d4cccd
 def train_classifier(
     x0:np.ndarray, # class-0 inputs (n0, d)
     x1:np.ndarray, # class-1 inputs (n1, d)
@@ -176,11 +196,14 @@ def train_classifier(
     show_progress:bool|None=False, # progress bar over epochs
 ) -> Classifier:
     "Train a weighted, class-balanced classifier of x1 against x0 with early stopping."
-    if len(x0) == 0 or len(x1) == 0: raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
+    if len(x0) == 0 or len(x1) == 0:
+        raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
     x = np.concatenate([x0, x1]).astype(np.float32)
     y = np.r_[np.zeros(len(x0)), np.ones(len(x1))].astype(np.float32)
     w = _balanced(y, np.r_[np.ones(len(x0)) if w0 is None else w0, np.ones(len(x1)) if w1 is None else w1])
-    rng = np.random.default_rng(seed); idx = rng.permutation(len(x)); nv = int(val_frac * len(x))
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(x))
+    nv = int(val_frac * len(x))
     torch.manual_seed(seed)
     m = Classifier(x.shape[1], hidden)
     va = (x[idx[:nv]], y[idx[:nv]], w[idx[:nv]]) if nv > 0 else None
@@ -188,6 +211,7 @@ def train_classifier(
         seed=seed, device=device, show_progress=show_progress)
     return m.eval()
 
+# %% ../nbs/10_extrapolation_physics.ipynb #cda4873c
 def classify(
     models, # a Classifier or a list of them (an ensemble)
     x:np.ndarray, # inputs
@@ -205,6 +229,7 @@ def crop_weights(
     w = np.asarray(w, dtype=np.float64)
     return w if n_sigma is None else np.minimum(w, w.mean() + n_sigma * w.std())
 
+# %% ../nbs/10_extrapolation_physics.ipynb #3c2e1ce7
 def odds_weights(
     p:np.ndarray, # classifier probability of the target class
     n_sigma:float|None=3.0, # cropping (see `crop_weights`)
@@ -226,7 +251,8 @@ class Flow(nn.Module):
         import zuko
         self.flow = zuko.flows.MAF(features, context, transforms=transforms, hidden_features=hidden)
 
-    def log_prob(self, x, c): return self.flow(c).log_prob(x)
+    def log_prob(self, x, c):
+        return self.flow(c).log_prob(x)
     def loss(self, x, c):
         "Per-event -log p(x | c)."
         return -self.log_prob(x, c)
@@ -240,11 +266,13 @@ class Flow(nn.Module):
                batch_size:int=65536, # rows per call
               ) -> np.ndarray:
         "One sample of x for each context row."
-        self.eval(); dev = next(self.parameters()).device
+        self.eval()
+        dev = next(self.parameters()).device
         out = [self.flow(torch.as_tensor(c[a:a + batch_size], dtype=torch.float32, device=dev)).sample().cpu().numpy()
                for a in range(0, len(c), batch_size)]
         return np.concatenate(out)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #29ff392d
 class Transport(nn.Module):
     "FETA transport: a small conditional MAF transform t_c; log q(x|c) = log p_base(t_c(x)|c) + log|det dt_c/dx|."
     def __init__(self,
@@ -257,20 +285,30 @@ class Transport(nn.Module):
         super().__init__()
         import zuko
         self.base = base
-        for p in self.base.parameters(): p.requires_grad_(False)
+        for p in self.base.parameters():
+            p.requires_grad_(False)
         self.t = zuko.flows.MAF(features, context, transforms=transforms, hidden_features=hidden).transform
         # start from the identity: zero the last layer of every hyper-network
         for m in self.t.modules():
-            hyper = getattr(m, "hyper", None)   # zuko's hyper-networks use torch or zuko Linear layers: find them by their weights
-            lin = [l for l in hyper.modules() if isinstance(getattr(l, "weight", None), torch.Tensor)] if isinstance(hyper, nn.Module) else []
-            if lin: nn.init.zeros_(lin[-1].weight); nn.init.zeros_(lin[-1].bias)
+            hyper = getattr(
+                m, "hyper", None
+            )  # zuko's hyper-networks use torch or zuko Linear layers: find them by their weights
+            lin = (
+                [l for l in hyper.modules() if isinstance(getattr(l, "weight", None), torch.Tensor)]
+                if isinstance(hyper, nn.Module)
+                else []
+            )
+            if lin:
+                nn.init.zeros_(lin[-1].weight)
+                nn.init.zeros_(lin[-1].bias)
 
     def loss(self, x, c):
         "Per-event -log q(x | c) of the target events."
         u, ladj = self.t(c).call_and_ladj(x)
         return -(self.base.log_prob(u, c) + ladj)
 
-    def score(self, x, c) -> dict: return {"nll": self.loss(x, c)}
+    def score(self, x, c) -> dict:
+        return {"nll": self.loss(x, c)}
 
     @torch.no_grad()
     def morph(self,
@@ -279,7 +317,8 @@ class Transport(nn.Module):
               batch_size:int=65536, # rows per call
              ) -> np.ndarray:
         "Move source events into the target: x -> t_c^-1(x)."
-        self.eval(); dev = next(self.parameters()).device
+        self.eval()
+        dev = next(self.parameters()).device
         out = []
         for a in range(0, len(x), batch_size):
             xb = torch.as_tensor(x[a:a + batch_size], dtype=torch.float32, device=dev)
@@ -287,6 +326,7 @@ class Transport(nn.Module):
             out.append(self.t(cb).inv(xb).cpu().numpy())
         return np.concatenate(out)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #250e3377
 def train_density(
     model:nn.Module, # a Flow or a Transport
     x:np.ndarray, # events (n, features)
@@ -297,9 +337,16 @@ def train_density(
 ) -> nn.Module:
     "Maximum-likelihood training of a flow (or transport) with early stopping; returns the model in eval mode."
     x, c = np.asarray(x, np.float32), np.asarray(c, np.float32)
-    idx = np.random.default_rng(seed).permutation(len(x)); nv = int(val_frac * len(x))
+    idx = np.random.default_rng(seed).permutation(len(x))
+    nv = int(val_frac * len(x))
     torch.manual_seed(seed)
-    fit(model, (x[idx[nv:]], c[idx[nv:]]), (x[idx[:nv]], c[idx[:nv]]) if nv else None, seed=seed, **({"patience": 5} | fit_kwargs))
+    fit(
+        model,
+        (x[idx[nv:]], c[idx[nv:]]),
+        (x[idx[:nv]], c[idx[:nv]]) if nv else None,
+        seed=seed,
+        **({"patience": 5} | fit_kwargs),
+    )
     return model.eval()
 
 # %% ../nbs/10_extrapolation_physics.ipynb #db23b65b
@@ -313,22 +360,31 @@ def context_weights(
     clf = train_classifier(mc_cr.c, data_cr.c, **clf_kwargs)
     return lambda c: odds_weights(classify(clf, c), n_sigma)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #f7f191f7
 class Salad:
     "Reweight (SALAD): a classifier MC-CR vs data-CR on context and features; its odds reweight MC events."
     def fit(self, mc_cr:Events, data_cr:Events, n_ensemble:int=1, **clf_kwargs):
         "Train the MC-vs-data classifier(s) in the CR."
         s = clf_kwargs.pop("seed", 0)
-        self.clfs = [train_classifier(np.c_[mc_cr.c, mc_cr.x], np.c_[data_cr.c, data_cr.x], seed=s * n_ensemble + k, **clf_kwargs) for k in range(n_ensemble)]
+        self.clfs = [
+            train_classifier(
+                np.c_[mc_cr.c, mc_cr.x], np.c_[data_cr.c, data_cr.x], seed=s * n_ensemble + k, **clf_kwargs
+            )
+            for k in range(n_ensemble)
+        ]
         return self
     def template(self, mc:Events, n_sigma:float|None=3.0, **_) -> tuple:
         "(MC events, cropped weights)."
         return mc, odds_weights(classify(self.clfs, np.c_[mc.c, mc.x]), n_sigma)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #4cd48f08
 class Cathode:
     "Generate (CATHODE): a conditional flow p(x | c) on data-CR, sampled at MC context points weighted to data."
     def fit(self, mc_cr:Events, data_cr:Events, flow_kwargs:dict|None=None, clf_kwargs:dict|None=None, **fit_kwargs):
         "Train the flow on data-CR and the context weights."
-        self.flow = train_density(Flow(data_cr.x.shape[1], data_cr.c.shape[1], **(flow_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs)
+        self.flow = train_density(
+            Flow(data_cr.x.shape[1], data_cr.c.shape[1], **(flow_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs
+        )
         self.cw = context_weights(mc_cr, data_cr, **(clf_kwargs or {}))
         return self
     def template(self, mc:Events, oversample:int=4, **_) -> tuple:
@@ -336,6 +392,7 @@ class Cathode:
         c = np.repeat(mc.c, oversample, axis=0)
         return Events(c, self.flow.sample(c), np.zeros(len(c), bool)), np.repeat(self.cw(mc.c), oversample)
 
+# %% ../nbs/10_extrapolation_physics.ipynb #70dc8672
 class Feta:
     "Morph (FETA): a base flow on MC, a small transport flow to data-CR; MC events are moved through it."
     def fit(self, mc:Events, data_cr:Events, mc_cr:Events|None=None, flow_kwargs:dict|None=None, transport_kwargs:dict|None=None,
@@ -343,7 +400,9 @@ class Feta:
         "Train the base flow on all MC, the transport on data-CR and the context weights (on mc_cr, default: MC in data-CR's role)."
         d, k = mc.x.shape[1], mc.c.shape[1]
         self.base = train_density(Flow(d, k, **(flow_kwargs or {})), mc.x, mc.c, **fit_kwargs)
-        self.transport = train_density(Transport(self.base, d, k, **(transport_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs)
+        self.transport = train_density(
+            Transport(self.base, d, k, **(transport_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs
+        )
         self.cw = context_weights(mc_cr if mc_cr is not None else mc, data_cr, **(clf_kwargs or {}))
         return self
     def template(self, mc:Events, **_) -> tuple:
@@ -370,6 +429,7 @@ def closure_auc(
     y = np.r_[np.zeros(nt), np.ones(nu)]
     return float(roc_auc_score(y, p, sample_weight=np.r_[weights[it[:nt]] / weights[it[:nt]].mean(), np.ones(nu)]))
 
+# %% ../nbs/10_extrapolation_physics.ipynb #ec57dcd3
 def anomaly_scores(
     template:Events, # background template in the SR (for 'supervised': the labelled background)
     weights:np.ndarray, # template weights
@@ -380,17 +440,32 @@ def anomaly_scores(
     **clf_kwargs, # passed to `train_classifier`
 ) -> np.ndarray:
     "Ensemble-averaged classifier output, template (0) vs SR data (1), on the test events."
-    clfs = [train_classifier(np.c_[template.c, template.x], np.c_[data_sr.c, data_sr.x], weights, None, seed=seed * n_ensemble + k, **clf_kwargs)
-            for k in range(n_ensemble)]
+    clfs = [
+        train_classifier(
+            np.c_[template.c, template.x],
+            np.c_[data_sr.c, data_sr.x],
+            weights,
+            None,
+            seed=seed * n_ensemble + k,
+            **clf_kwargs,
+        )
+        for k in range(n_ensemble)
+    ]
     return classify(clfs, np.c_[test.c, test.x])
 
+# %% ../nbs/10_extrapolation_physics.ipynb #14c1ec1b
 def sic_summary(
     labels, # truth of the test events
     scores, # anomaly scores
 ) -> dict:
     "AUC, max SIC (with the FPR floor) and SIC at rejections 1e3 and 1e4 (NaN below the floor)."
-    return {"auc": auc(labels, scores), "max_sic": max_sic(labels, scores), "sic_1e3": sic_at_rejection(labels, scores, 1e3),
-            "sic_1e4": sic_at_rejection(labels, scores, 1e4), "fpr_floor": fpr_floor(int((np.asarray(labels) == 0).sum()))}
+    return {
+        "auc": auc(labels, scores),
+        "max_sic": max_sic(labels, scores),
+        "sic_1e3": sic_at_rejection(labels, scores, 1e3),
+        "sic_1e4": sic_at_rejection(labels, scores, 1e4),
+        "fpr_floor": fpr_floor(int((np.asarray(labels) == 0).sum())),
+    }
 
 # %% ../nbs/10_extrapolation_physics.ipynb #fc136965
 METHODS = ("salad", "cathode", "feta", "idealized", "supervised")
@@ -401,8 +476,10 @@ def check_methods(
 ):
     "Raise a one-line JetADError naming every unknown method before any work starts."
     bad = [m for m in methods if m not in known]
-    if bad: raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(known)}")
+    if bad:
+        raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(known)}")
 
+# %% ../nbs/10_extrapolation_physics.ipynb #d77169d2
 def split_data(
     data:Events, # background events of the "data" simulation (scaled)
     sr_lower, # SR lower bounds
@@ -415,6 +492,7 @@ def split_data(
     a, b = int(frac_ideal * len(idx)), int((frac_ideal + frac_test) * len(idx))
     return {"ideal": data[idx[:a]], "test": data[idx[a:b]], "data": data[idx[b:]]}
 
+# %% ../nbs/10_extrapolation_physics.ipynb #9f02faa3
 def run_methods(
     data:Events, # observed data: background + injected signal (scaled)
     mc:Events, # MC background (scaled)
@@ -433,18 +511,23 @@ def run_methods(
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
-    import pandas as pd, time
+    import time
+
+    import pandas as pd
     check_methods(methods, METHODS)
-    ck = {"seed": seed} | (clf_kwargs or {}); fk = {"seed": seed} | (flow_kwargs or {})
+    ck = {"seed": seed} | (clf_kwargs or {})
+    fk = {"seed": seed} | (flow_kwargs or {})
     sr = lambda e: e[in_region(e.c, sr_lower)]
     cr = lambda e: e[~in_region(e.c, sr_lower)]
     data_sr, data_cr, mc_sr, mc_cr = sr(data), cr(data), sr(mc), cr(mc)
     tb_sr, tb_cr = sr(test_bkg), cr(test_bkg)
     test = Events.concat(tb_sr, sr(test_sig))
-    half = np.random.default_rng(seed).permutation(len(mc_cr)); mc_fit, mc_hold = mc_cr[half[len(half) // 2:]], mc_cr[half[:len(half) // 2]]
+    half = np.random.default_rng(seed).permutation(len(mc_cr))
+    mc_fit, mc_hold = mc_cr[half[len(half) // 2:]], mc_cr[half[:len(half) // 2]]
     rows, curves = [], {}
     for name in progress(methods, desc="methods", show=show_progress):
-        t0 = time.perf_counter(); clo = float("nan")
+        t0 = time.perf_counter()
+        clo = float("nan")
         if name == "salad":
             m = Salad().fit(mc_fit, data_cr, **ck)
         elif name == "cathode":
@@ -459,11 +542,22 @@ def run_methods(
         elif name == "idealized":
             s = anomaly_scores(sr(ideal), np.ones(len(sr(ideal))), data_sr, test, n_ensemble, **ck)
         else:
-            bkg = sr(ideal); sg = sr(sig_train)
+            bkg = sr(ideal)
+            sg = sr(sig_train)
             s = anomaly_scores(bkg, np.ones(len(bkg)), sg, test, n_ensemble, **ck)
         curves[name] = (test.signal.astype(int), s)
-        rows.append({"method": name, "closure_auc": clo, **sic_summary(test.signal.astype(int), s), "seconds": time.perf_counter() - t0,
-                     "n_data_sr": len(data_sr), "n_signal_sr": int(data_sr.signal.sum()), "n_test_bkg": len(tb_sr), "n_test_sig": int(test.signal.sum())})
+        rows.append(
+            {
+                "method": name,
+                "closure_auc": clo,
+                **sic_summary(test.signal.astype(int), s),
+                "seconds": time.perf_counter() - t0,
+                "n_data_sr": len(data_sr),
+                "n_signal_sr": int(data_sr.signal.sum()),
+                "n_test_bkg": len(tb_sr),
+                "n_test_sig": int(test.signal.sum()),
+            }
+        )
     return pd.DataFrame(rows), curves
 
 # %% ../nbs/10_extrapolation_physics.ipynb #d561fea0
@@ -479,17 +573,31 @@ def injection_scan(
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
     "Run every method for each S/B and seed."
     import pandas as pd
-    perm = np.random.default_rng(1234).permutation(len(signal)); k = len(signal) // 3
+    perm = np.random.default_rng(1234).permutation(len(signal))
+    k = len(signal) // 3
     pool, test_sig, sig_train = signal[perm[:k]], signal[perm[k:2 * k]], signal[perm[2 * k:]]
     rows, curves = [], {}
     points = [(float(sb), int(sd)) for sb in injections for sd in seeds]
     for sb, sd in progress(points, desc="injection scan", show=show_progress):
         parts = split_data(background, sr_lower, seed=sd)
         data = inject(parts["data"], pool, sb, sr_lower, seed=sd)
-        tab, cv = run_methods(data, mc, parts["ideal"], parts["test"], test_sig, sig_train, sr_lower, seed=sd, show_progress=False, **run_kwargs)
-        rows.append(tab.assign(s_over_b=sb, seed=sd)); curves[(sb, sd)] = cv
+        tab, cv = run_methods(
+            data,
+            mc,
+            parts["ideal"],
+            parts["test"],
+            test_sig,
+            sig_train,
+            sr_lower,
+            seed=sd,
+            show_progress=False,
+            **run_kwargs,
+        )
+        rows.append(tab.assign(s_over_b=sb, seed=sd))
+        curves[(sb, sd)] = cv
     return pd.concat(rows, ignore_index=True), curves
 
+# %% ../nbs/10_extrapolation_physics.ipynb #9604a50e
 def plot_sic_scan(
     res, # results of `injection_scan`
     metric:str="max_sic", # column to plot
@@ -497,14 +605,20 @@ def plot_sic_scan(
 ):
     "Median and 16-84% band over seeds of a metric against S/B, one line per method."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(6, 4))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
     for name, g in res.groupby("method", sort=False):
         q = g.groupby("s_over_b")[metric].quantile([0.16, 0.5, 0.84]).unstack()
         ax.plot(q.index * 100, q[0.5], "o-", label=name)
         ax.fill_between(q.index * 100, q[0.16], q[0.84], alpha=0.2)
     ax.axhline(1, c="gray", ls=":")
-    ax.set(xlabel="S/B in the signal region [%]", ylabel=metric.replace("_", " "), title=f"{metric} vs S/B (median, 16-84%)")
-    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.set(
+        xlabel="S/B in the signal region [%]",
+        ylabel=metric.replace("_", " "),
+        title=f"{metric} vs S/B (median, 16-84%)",
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax
 
 # %% ../nbs/10_extrapolation_physics.ipynb #c791d1e2
@@ -514,29 +628,39 @@ def write_events_h5(
     **attrs, # provenance stored as file attributes (JSON)
 ):
     "Cache Events samples in one HDF5 file, one group per sample."
-    import h5py, json
+    import json
+
+    import h5py
+
     from jetad_nb.core import atomic_path
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["jetad_events"] = json.dumps({"context": CONTEXT, "features": FEATURES} | attrs, default=str)
             for k, e in samples.items():
                 g = f.create_group(k)
-                for name in ("c", "x", "signal"): g.create_dataset(name, data=getattr(e, name), compression="gzip")
+                for name in ("c", "x", "signal"):
+                    g.create_dataset(name, data=getattr(e, name), compression="gzip")
     return path
 
+# %% ../nbs/10_extrapolation_physics.ipynb #b0d140fe
 def read_events_h5(
     path, # file written by `write_events_h5`
     name:str, # sample (group) name
 ) -> Events:
     "Read one Events sample from an events cache."
     import h5py
+
     from jetad_nb.core import check_file
     p = check_file(path, "an events HDF5 file")
-    try: f = h5py.File(p, "r")
-    except OSError as e: raise JetADError(f"{p}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
+    try:
+        f = h5py.File(p, "r")
+    except OSError as e:
+        raise JetADError(f"{p}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
     with f:
-        if "jetad_events" not in f.attrs: raise JetADError(f"{p}: not a jetad events file (no 'jetad_events' attribute)")
-        if name not in f: raise JetADError(f"{p}: no sample {name!r} (found: {', '.join(f.keys())})")
+        if "jetad_events" not in f.attrs:
+            raise JetADError(f"{p}: not a jetad events file (no 'jetad_events' attribute)")
+        if name not in f:
+            raise JetADError(f"{p}: no sample {name!r} (found: {', '.join(f.keys())})")
         g = f[name]
         return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
 
@@ -554,11 +678,20 @@ def events_cache(
 ):
     "Read Delphes-format files, compute event features of the two leading fat jets, and cache them with `write_events_h5`."
     import glob
+
     from jetad_nb.io import read_many
     out_samples, info = {}, {}
     for name, (files, is_sig) in samples.items():
         fl = sorted(f for p in ([files] if isinstance(files, str) else files) for f in (glob.glob(str(p)) or [str(p)]))
-        table = read_many(fl, min_pt=min_pt, n_leading=2, label=int(is_sig), workers=workers, scheduler=scheduler, show_progress=show_progress)
+        table = read_many(
+            fl,
+            min_pt=min_pt,
+            n_leading=2,
+            label=int(is_sig),
+            workers=workers,
+            scheduler=scheduler,
+            show_progress=show_progress,
+        )
         ev = (feature_fn or event_features)(table, label=is_sig)
         out_samples[name] = ev[:max_events] if max_events else ev
         info[name] = {"files": [str(f).rsplit("/", 1)[-1] for f in fl], "events": len(out_samples[name])}

@@ -4,13 +4,26 @@
 
 # %% ../nbs/02_generate.ipynb #25b7b176
 from __future__ import annotations
-import os, time
-from dataclasses import dataclass, asdict
+
+import time
+from dataclasses import dataclass
 from pathlib import Path
-import numpy as np
+
 import awkward as ak
-from .core import JetADError, progress, dask_map
-from .io import cluster_jets, nsubjettiness, write_delphes, to_ptetaphim, read_delphes, write_jets_h5, _global_links, _flat_links
+import numpy as np
+
+from .core import JetADError, dask_map, progress
+from jetad_nb.io import (
+    _flat_links,
+    _global_links,
+    cluster_jets,
+    nsubjettiness,
+    read_delphes,
+    to_ptetaphim,
+    write_delphes,
+    write_jets_h5,
+)
+
 
 # %% auto #0
 __all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
@@ -26,35 +39,97 @@ _HADRONIC_W = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]
 
 def _wprime(mx=500.0, my=100.0, **_):
     q = [f"35:addChannel = 1 0.2 100 {i} -{i}" for i in range(2, 6)]
-    return ["NewGaugeBoson:ffbar2Wprime = on", "34:m0 = 3500", "34:mMin = 3000", "34:mMax = 4000",  # cut the off-shell tail
-            "34:onMode = off", "34:addChannel = 1 1.0 100 35 37",
-            f"35:m0 = {mx}", "35:onMode = off", "35:oneChannel = 1 0.2 100 1 -1", *q,
-            f"37:m0 = {my}", "37:onMode = off", "37:oneChannel = 1 0.5 100 2 -1", "37:addChannel = 1 0.5 100 4 -3"]
+    return [
+        "NewGaugeBoson:ffbar2Wprime = on",
+        "34:m0 = 3500",
+        "34:mMin = 3000",
+        "34:mMax = 4000",  # cut the off-shell tail
+        "34:onMode = off",
+        "34:addChannel = 1 1.0 100 35 37",
+        f"35:m0 = {mx}",
+        "35:onMode = off",
+        "35:oneChannel = 1 0.2 100 1 -1",
+        *q,
+        f"37:m0 = {my}",
+        "37:onMode = off",
+        "37:oneChannel = 1 0.5 100 2 -1",
+        "37:addChannel = 1 0.5 100 4 -3",
+    ]
 
+# %% ../nbs/02_generate.ipynb #4aab3ec8
 def _hidden_valley(mass=3000.0, **_):
     quarks = [f"4900023:addChannel = 1 0.003 102 {i} -{i}" for i in range(1, 7)]
-    return ["HiddenValley:ffbar2Zv = on", f"4900023:m0 = {mass}", f"4900023:mMin = {mass - 100}", f"4900023:mMax = {mass + 100}",
-            "4900023:mWidth = 10", "4900023:oneChannel = 1 0.982 102 4900101 -4900101", *quarks,
-            "HiddenValley:Ngauge = 3", "HiddenValley:nFlav = 3", "HiddenValley:fragment = on", "HiddenValley:FSR = on",
-            "HiddenValley:alphaOrder = 1", "HiddenValley:Lambda = 500", "HiddenValley:pTminFSR = 550", "HiddenValley:spinFv = 0",
-            "HiddenValley:probVector = 0.75", "4900101:m0 = 250", *[f"{i}:m0 = 500" for i in (4900111, 4900113, 4900211, 4900213)],
-            "4900111:onMode = off", "4900113:onMode = off", "4900211:oneChannel = 1 1.0 91 1 -1", "4900213:oneChannel = 1 1.0 91 1 -1"]
+    return [
+        "HiddenValley:ffbar2Zv = on",
+        f"4900023:m0 = {mass}",
+        f"4900023:mMin = {mass - 100}",
+        f"4900023:mMax = {mass + 100}",
+        "4900023:mWidth = 10",
+        "4900023:oneChannel = 1 0.982 102 4900101 -4900101",
+        *quarks,
+        "HiddenValley:Ngauge = 3",
+        "HiddenValley:nFlav = 3",
+        "HiddenValley:fragment = on",
+        "HiddenValley:FSR = on",
+        "HiddenValley:alphaOrder = 1",
+        "HiddenValley:Lambda = 500",
+        "HiddenValley:pTminFSR = 550",
+        "HiddenValley:spinFv = 0",
+        "HiddenValley:probVector = 0.75",
+        "4900101:m0 = 250",
+        *[f"{i}:m0 = 500" for i in (4900111, 4900113, 4900211, 4900213)],
+        "4900111:onMode = off",
+        "4900113:onMode = off",
+        "4900211:oneChannel = 1 1.0 91 1 -1",
+        "4900213:oneChannel = 1 1.0 91 1 -1",
+    ]
 
+# %% ../nbs/02_generate.ipynb #0ce4ac7a
 def _h4q(mh=174.0, ma=40.0, pt_hat_min=450.0, **_):
-    return ["HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on", f"PhaseSpace:pTHatMin = {pt_hat_min}",
-            f"25:m0 = {mh}", f"25:mMin = {mh - 10}", f"25:mMax = {mh + 10}", "25:mWidth = 1", "25:doForceWidth = on",
-            "25:onMode = off", "25:addChannel = 1 1.0 100 36 36",
-            f"36:m0 = {ma}", f"36:mMin = {ma - 5}", f"36:mMax = {ma + 5}", "36:mWidth = 0.1", "36:doForceWidth = on",
-            "36:onMode = off", "36:oneChannel = 1 0.5 100 1 -1", "36:addChannel = 1 0.5 100 2 -2"]
+    return [
+        "HiggsSM:gg2Hg(l:t) = on",
+        "HiggsSM:qg2Hq(l:t) = on",
+        "HiggsSM:qqbar2Hg(l:t) = on",
+        f"PhaseSpace:pTHatMin = {pt_hat_min}",
+        f"25:m0 = {mh}",
+        f"25:mMin = {mh - 10}",
+        f"25:mMax = {mh + 10}",
+        "25:mWidth = 1",
+        "25:doForceWidth = on",
+        "25:onMode = off",
+        "25:addChannel = 1 1.0 100 36 36",
+        f"36:m0 = {ma}",
+        f"36:mMin = {ma - 5}",
+        f"36:mMax = {ma + 5}",
+        "36:mWidth = 0.1",
+        "36:doForceWidth = on",
+        "36:onMode = off",
+        "36:oneChannel = 1 0.5 100 1 -1",
+        "36:addChannel = 1 0.5 100 2 -2",
+    ]
 
+# %% ../nbs/02_generate.ipynb #87fb59b1
 def _qcd(pt_hat_min=450.0, m_hat_min=0.0, **_):
-    return ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"] + ([f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else [])
+    return ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"] + (
+        [f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else []
+    )
 
+# %% ../nbs/02_generate.ipynb #6c21878d
 PROCESSES = {
     "qcd": _qcd,
     "qcd_mc": lambda **o: _qcd(**o) + ["Tune:pp = 21"],
-    "top": lambda pt_hat_min=450.0, **_: ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on", f"PhaseSpace:pTHatMin = {pt_hat_min}", *_HADRONIC_W],
-    "w": lambda pt_hat_min=450.0, **_: ["WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", f"PhaseSpace:pTHatMin = {pt_hat_min}", *_HADRONIC_W],
+    "top": lambda pt_hat_min=450.0, **_: [
+        "Top:gg2ttbar = on",
+        "Top:qqbar2ttbar = on",
+        f"PhaseSpace:pTHatMin = {pt_hat_min}",
+        *_HADRONIC_W,
+    ],
+    "w": lambda pt_hat_min=450.0, **_: [
+        "WeakBosonAndParton:qqbar2Wg = on",
+        "WeakBosonAndParton:qg2Wq = on",
+        f"PhaseSpace:pTHatMin = {pt_hat_min}",
+        *_HADRONIC_W,
+    ],
     "wprime": _wprime,
     "hv": _hidden_valley,
     "h4q": _h4q,
@@ -66,8 +141,10 @@ def pythia_settings(
     **options, # process options: pt_hat_min (qcd, qcd_mc, top, w, h4q), m_hat_min (qcd, qcd_mc), mass (hv), mx/my (wprime), mh/ma (h4q)
 ) -> list[str]:
     "The Pythia settings strings of a process."
-    if process not in PROCESSES: raise JetADError(f"process: expected one of {', '.join(PROCESSES)}, got {process!r}")
-    if not 0 < int(seed) <= 900_000_000: raise JetADError(f"seed: expected 1 ... 900000000 for Pythia, got {seed}")
+    if process not in PROCESSES:
+        raise JetADError(f"process: expected one of {', '.join(PROCESSES)}, got {process!r}")
+    if not 0 < int(seed) <= 900_000_000:
+        raise JetADError(f"seed: expected 1 ... 900000000 for Pythia, got {seed}")
     return COMMON_SETTINGS + ["Random:setSeed = on", f"Random:seed = {int(seed)}"] + PROCESSES[process](**options)
 
 # %% ../nbs/02_generate.ipynb #e76cef12
@@ -85,8 +162,10 @@ def pythia_events(
     import pythia8mc
     py = pythia8mc.Pythia("", False)
     for s in pythia_settings(process, seed, **options):
-        if not py.readString(s): raise JetADError(f"process {process!r}: Pythia rejected the setting {s!r}")
-    if not py.init(): raise JetADError(f"process {process!r}: Pythia initialisation failed (options {options})")
+        if not py.readString(s):
+            raise JetADError(f"process {process!r}: Pythia rejected the setting {s!r}")
+    if not py.init():
+        raise JetADError(f"process {process!r}: Pythia initialisation failed (options {options})")
     bar = progress(total=n_events, desc=f"pythia {process}", unit="ev", show=show_progress)
     done, failures = 0, 0
     while done < n_events:
@@ -94,13 +173,16 @@ def pythia_events(
         while len(counts) < min(chunk, n_events - done):
             if not py.next():
                 failures += 1
-                if failures > 100 + n_events // 10: raise JetADError(f"process {process!r}: too many failed events ({failures})")
+                if failures > 100 + n_events // 10:
+                    raise JetADError(f"process {process!r}: too many failed events ({failures})")
                 continue
             ev = [(p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge(), p.xProd(), p.yProd(), p.zProd())
                   for p in py.event if p.isFinal() and p.isVisible()]
-            rows.extend(ev); counts.append(len(ev))
+            rows.extend(ev)
+            counts.append(len(ev))
         a = np.asarray(rows, dtype=np.float64).reshape(-1, len(PARTICLE_COLUMNS))
-        done += len(counts); bar.update(len(counts))
+        done += len(counts)
+        bar.update(len(counts))
         yield {c: a[:, i] for i, c in enumerate(PARTICLE_COLUMNS)}, np.asarray(counts)
     bar.close()
 
@@ -108,13 +190,27 @@ def pythia_events(
 @dataclass
 class Detector:
     "Parameters of the simple detector (lengths in mm, energies in GeV)."
-    track_eta: float = 2.5; track_min_pt: float = 0.5; track_eff: float = 0.95; lepton_eff: float = 0.99
-    pt_res_const: float = 0.005; pt_res_slope: float = 1e-4
-    d0_res: float = 0.010; d0_res_pt: float = 0.030; dz_res: float = 0.015; dz_res_pt: float = 0.045
-    calo_eta: float = 4.9; cell_eta: float = 0.05; n_phi: int = 126
-    em_stoch: float = 0.05; em_const: float = 0.01; had_stoch: float = 0.8; had_const: float = 0.05
-    em_threshold: float = 0.5; had_threshold: float = 1.0
+    track_eta: float = 2.5
+    track_min_pt: float = 0.5
+    track_eff: float = 0.95
+    lepton_eff: float = 0.99
+    pt_res_const: float = 0.005
+    pt_res_slope: float = 1e-4
+    d0_res: float = 0.010
+    d0_res_pt: float = 0.030
+    dz_res: float = 0.015
+    dz_res_pt: float = 0.045
+    calo_eta: float = 4.9
+    cell_eta: float = 0.05
+    n_phi: int = 126
+    em_stoch: float = 0.05
+    em_const: float = 0.01
+    had_stoch: float = 0.8
+    had_const: float = 0.05
+    em_threshold: float = 0.5
+    had_threshold: float = 1.0
 
+# %% ../nbs/02_generate.ipynb #6bdd6a7a
 def _calo(ev, eta, phi, e, em, det, rng):
     "Sum deposits per (event, cell), smear EM and hadronic parts, apply thresholds; returns flat cell arrays."
     n_eta = int(np.ceil(2 * det.calo_eta / det.cell_eta))
@@ -128,11 +224,13 @@ def _calo(ev, eta, phi, e, em, det, rng):
         sig = np.sqrt(stoch**2 / np.maximum(x, 1e-9) + const**2)
         return np.clip(x * (1 + sig * rng.standard_normal(len(x))), 0, None)
     e_em, e_had = smear(e_em, det.em_stoch, det.em_const), smear(e_had, det.had_stoch, det.had_const)
-    e_em[e_em < det.em_threshold] = 0; e_had[e_had < det.had_threshold] = 0
+    e_em[e_em < det.em_threshold] = 0
+    e_had[e_had < det.had_threshold] = 0
     c_eta = ((cells // det.n_phi) % n_eta + 0.5) * det.cell_eta - det.calo_eta
     c_phi = (cells % det.n_phi + 0.5) * 2 * np.pi / det.n_phi - np.pi
     return cells // (det.n_phi * n_eta), c_eta, c_phi, e_em, e_had
 
+# %% ../nbs/02_generate.ipynb #78a2fb1f
 def simulate_detector(
     parts:dict, # flat particle arrays (PARTICLE_COLUMNS) of many events
     counts, # particles per event
@@ -154,38 +252,76 @@ def simulate_detector(
     d0 = (x * py - y * px) / pt[t]
     dz = z - (x * px + y * py) / pt[t] * pz / pt[t]
     e_d0, e_dz = np.hypot(det.d0_res, det.d0_res_pt / pt[t]), np.hypot(det.dz_res, det.dz_res_pt / pt[t])
-    tracks = dict(event=ev[t], PT=t_pt, Eta=eta[t], Phi=phi[t], P=t_pt * np.cosh(eta[t]), Charge=q[t].astype(np.int32),
-                  PID=parts["pid"][t].astype(np.int32), D0=d0 + e_d0 * rng.standard_normal(len(d0)), DZ=dz + e_dz * rng.standard_normal(len(dz)),
-                  ErrorD0=e_d0, ErrorDZ=e_dz)
+    tracks = dict(
+        event=ev[t],
+        PT=t_pt,
+        Eta=eta[t],
+        Phi=phi[t],
+        P=t_pt * np.cosh(eta[t]),
+        Charge=q[t].astype(np.int32),
+        PID=parts["pid"][t].astype(np.int32),
+        D0=d0 + e_d0 * rng.standard_normal(len(d0)),
+        DZ=dz + e_dz * rng.standard_normal(len(dz)),
+        ErrorD0=e_d0,
+        ErrorDZ=e_dz,
+    )
     calo = (apid != 13) & (np.abs(eta) < det.calo_eta)
     tw_ev, tw_eta, tw_phi, tw_em, tw_had = _calo(ev[calo], eta[calo], phi[calo], parts["e"][calo], em[calo], det, rng)
-    tw_e = tw_em + tw_had; on = tw_e > 0
-    towers = dict(event=tw_ev[on], ET=tw_e[on] / np.cosh(tw_eta[on]), Eta=tw_eta[on], Phi=tw_phi[on], E=tw_e[on], Eem=tw_em[on], Ehad=tw_had[on])
+    tw_e = tw_em + tw_had
+    on = tw_e > 0
+    towers = dict(
+        event=tw_ev[on],
+        ET=tw_e[on] / np.cosh(tw_eta[on]),
+        Eta=tw_eta[on],
+        Phi=tw_phi[on],
+        E=tw_e[on],
+        Eem=tw_em[on],
+        Ehad=tw_had[on],
+    )
     neu = calo & ~tracked
     n_ev_, n_eta_, n_phi_, n_em, n_had = _calo(ev[neu], eta[neu], phi[neu], parts["e"][neu], em[neu], det, rng)
     ph, nh = n_em > 0, n_had > 0
     photons = dict(event=n_ev_[ph], ET=n_em[ph] / np.cosh(n_eta_[ph]), Eta=n_eta_[ph], Phi=n_phi_[ph], E=n_em[ph])
     neutral = dict(event=n_ev_[nh], ET=n_had[nh] / np.cosh(n_eta_[nh]), Eta=n_eta_[nh], Phi=n_phi_[nh], E=n_had[nh])
-    truth = dict(event=ev, PID=parts["pid"].astype(np.int32), Status=np.ones(len(ev), np.int32), Charge=q.astype(np.int32),
-                 PT=pt, Eta=eta, Phi=phi, E=parts["e"])
-    return dict(n_events=n_ev, EFlowTrack=tracks, EFlowPhoton=photons, EFlowNeutralHadron=neutral, Tower=towers, Particle=truth)
+    truth = dict(
+        event=ev,
+        PID=parts["pid"].astype(np.int32),
+        Status=np.ones(len(ev), np.int32),
+        Charge=q.astype(np.int32),
+        PT=pt,
+        Eta=eta,
+        Phi=phi,
+        E=parts["e"],
+    )
+    return dict(
+        n_events=n_ev, EFlowTrack=tracks, EFlowPhoton=photons, EFlowNeutralHadron=neutral, Tower=towers, Particle=truth
+    )
 
 # %% ../nbs/02_generate.ipynb #d3559910
 def _records(d, n_events, fields=None):
     "Flat arrays with an `event` index -> awkward records per event (one list per event)."
     fields = fields or [k for k in d if k != "event"]
     order = np.argsort(d["event"], kind="stable")
-    rec = ak.zip({k: np.asarray(d[k])[order].astype(np.float32 if np.asarray(d[k]).dtype.kind == "f" else np.int32) for k in fields})
+    rec = ak.zip(
+        {
+            k: np.asarray(d[k])[order].astype(np.float32 if np.asarray(d[k]).dtype.kind == "f" else np.int32)
+            for k in fields
+        }
+    )
     return ak.unflatten(rec, np.bincount(d["event"], minlength=n_events))
 
+# %% ../nbs/02_generate.ipynb #3cbdc47b
 def _jets(cand, r, min_pt):
     "Cluster jagged candidates; return per-event jet records and the (Jet, Index) links."
     jet, lj, lc = cluster_jets(cand, r=r, min_pt=min_pt)
     order = ak.argsort(jet["pt"], axis=1, ascending=False)   # leading jet first
     rank = ak.argsort(order, axis=1)
-    rec = ak.zip({"PT": jet["pt"][order], "Eta": jet["eta"][order], "Phi": jet["phi"][order], "Mass": jet["mass"][order]})
+    rec = ak.zip(
+        {"PT": jet["pt"][order], "Eta": jet["eta"][order], "Phi": jet["phi"][order], "Mass": jet["mass"][order]}
+    )
     return rec, ak.zip({"Jet": ak.values_astype(rank[lj], np.int32), "Index": ak.values_astype(lc, np.int32)})
 
+# %% ../nbs/02_generate.ipynb #3de8dc0a
 def reconstruct(
     det:dict, # output of `simulate_detector`
     fatjet_r:float=1.0, # fat-jet radius
@@ -195,11 +331,25 @@ def reconstruct(
     "Cluster jets, compute N-subjettiness, MET and HT; return Delphes collections (awkward records per event)."
     n = det["n_events"]
     pick = lambda d, pt, e: {"event": d["event"], "PT": d[pt], "Eta": d["Eta"], "Phi": d["Phi"], "energy": d[e]}
-    sel = [pick(det["EFlowTrack"], "PT", "P"), pick(det["EFlowPhoton"], "ET", "E"), pick(det["EFlowNeutralHadron"], "ET", "E")]
+    sel = [
+        pick(det["EFlowTrack"], "PT", "P"),
+        pick(det["EFlowPhoton"], "ET", "E"),
+        pick(det["EFlowNeutralHadron"], "ET", "E"),
+    ]
     eflow = {k: np.concatenate([x[k] for x in sel]) for k in sel[0]}
     order = np.argsort(eflow["event"], kind="stable")        # per event: tracks, photons, neutral hadrons
     cnt = np.bincount(eflow["event"], minlength=n)
-    cand = ak.unflatten(ak.zip({"pt": eflow["PT"][order], "eta": eflow["Eta"][order], "phi": eflow["Phi"][order], "energy": eflow["energy"][order]}), cnt)
+    cand = ak.unflatten(
+        ak.zip(
+            {
+                "pt": eflow["PT"][order],
+                "eta": eflow["Eta"][order],
+                "phi": eflow["Phi"][order],
+                "energy": eflow["energy"][order],
+            }
+        ),
+        cnt,
+    )
     fat, links = _jets(cand, fatjet_r, fatjet_min_pt)
     jet, _ = _jets(cand, 0.4, 20.0)
     # N-subjettiness of every fat jet: constituents grouped by (event, jet)
@@ -208,16 +358,30 @@ def reconstruct(
     o = np.argsort(gj, kind="stable")
     cons = ak.unflatten(ak.flatten(cand)[gc[o]], np.bincount(gj, minlength=n_fat.sum()))
     taus = nsubjettiness(cons, n_max=5, r0=fatjet_r).astype(np.float32) if len(cons) else np.zeros((0, 5), np.float32)
-    for i in range(5): fat = ak.with_field(fat, ak.unflatten(taus[:, i], n_fat), f"Tau{i+1}")
+    for i in range(5):
+        fat = ak.with_field(fat, ak.unflatten(taus[:, i], n_fat), f"Tau{i+1}")
     px = -np.bincount(eflow["event"], eflow["PT"] * np.cos(eflow["Phi"]), minlength=n)
     py = -np.bincount(eflow["event"], eflow["PT"] * np.sin(eflow["Phi"]), minlength=n)
-    out = {"FatJet": ak.values_astype(fat, np.float32), "FatJetConstituent": links, "Jet": ak.values_astype(jet, np.float32)}
-    for k in ("EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron", "Tower"): out[k] = _records(det[k], n)
-    out["MissingET"] = ak.unflatten(ak.zip({"MET": np.hypot(px, py).astype(np.float32), "Phi": np.arctan2(py, px).astype(np.float32)}), np.ones(n, np.int64))
-    out["ScalarHT"] = ak.unflatten(ak.zip({"HT": ak.to_numpy(ak.sum(jet.PT, axis=1)).astype(np.float32)}), np.ones(n, np.int64))
+    out = {
+        "FatJet": ak.values_astype(fat, np.float32),
+        "FatJetConstituent": links,
+        "Jet": ak.values_astype(jet, np.float32),
+    }
+    for k in ("EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron", "Tower"):
+        out[k] = _records(det[k], n)
+    out["MissingET"] = ak.unflatten(
+        ak.zip({"MET": np.hypot(px, py).astype(np.float32), "Phi": np.arctan2(py, px).astype(np.float32)}),
+        np.ones(n, np.int64),
+    )
+    out["ScalarHT"] = ak.unflatten(
+        ak.zip({"HT": ak.to_numpy(ak.sum(jet.PT, axis=1)).astype(np.float32)}), np.ones(n, np.int64)
+    )
     if truth:  # truth-level fat jets and the visible final-state particles
         tr = det["Particle"]
-        tcand = ak.unflatten(ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}), np.bincount(tr["event"], minlength=n))
+        tcand = ak.unflatten(
+            ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}),
+            np.bincount(tr["event"], minlength=n),
+        )
         out["GenFatJet"] = ak.values_astype(_jets(tcand, fatjet_r, 0.5 * fatjet_min_pt)[0], np.float32)
         out["Particle"] = _records(tr, n)
     return out
@@ -237,7 +401,8 @@ def generate(
     **options, # process options (pt_hat_min, mass, mx, my)
 ) -> Path:
     "Generate events of one process with one seed and write them as a Delphes-format ROOT file."
-    if n_events < 1: raise JetADError(f"n_events: expected a positive number of events, got {n_events}")
+    if n_events < 1:
+        raise JetADError(f"n_events: expected a positive number of events, got {n_events}")
     rng = np.random.default_rng([int(seed), 20260])
     def chunks():
         for parts, counts in pythia_events(process, n_events, seed, chunk, show_progress, **options):
@@ -249,6 +414,7 @@ def job_seed(seed:int, job:int) -> int:
     "The Pythia seed of job `job` of a run with seed `seed`."
     return (int(seed) * 1000 + int(job)) % 900_000_000 + 1
 
+# %% ../nbs/02_generate.ipynb #c98a588f
 def generate_many(
     process:str, # one of PROCESSES
     n_events:int, # events in total
@@ -261,15 +427,33 @@ def generate_many(
     **kwargs, # passed to `generate` (fatjet_min_pt, truth, pt_hat_min, mass, ...)
 ) -> list[Path]:
     "Generate a sample as `n_jobs` ROOT files in parallel with dask.distributed; returns the files in job order."
-    if n_jobs < 1 or n_events < n_jobs: raise JetADError(f"n_jobs: expected 1 ... n_events ({n_events}), got {n_jobs}")
+    if n_jobs < 1 or n_events < n_jobs:
+        raise JetADError(f"n_jobs: expected 1 ... n_events ({n_events}), got {n_jobs}")
     sizes = np.diff(np.linspace(0, n_events, n_jobs + 1).astype(int))
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [dict(process=process, n_events=int(n), out=out_dir / f"{process}_s{seed}_j{i}.root", seed=job_seed(seed, i),
                  show_progress=False, **kwargs) for i, n in enumerate(sizes)]
-    return dask_map(generate, jobs, workers, scheduler, weights=[j["n_events"] for j in jobs], desc=f"generate {process}", show_progress=show_progress)
+    return dask_map(
+        generate,
+        jobs,
+        workers,
+        scheduler,
+        weights=[j["n_events"] for j in jobs],
+        desc=f"generate {process}",
+        show_progress=show_progress,
+    )
 
 # %% ../nbs/02_generate.ipynb #9a19deec
-TUTORIAL = {"qcd": 3000, "qcd_mc": 1000, "top": 1000, "w": 1000, "wprime": 1000, "hv": 1000, "h4q": 1000}  # events per process
+TUTORIAL = {
+    "qcd": 3000,
+    "qcd_mc": 1000,
+    "top": 1000,
+    "w": 1000,
+    "wprime": 1000,
+    "hv": 1000,
+    "h4q": 1000,
+}  # events per process
 TUTORIAL_LEADING = {"wprime": 2}  # jets kept per event in the HDF5 tables (default 1; the W' signal is the jet pair)
 TUTORIAL_SEEDS = {p: 101 + i for i, p in enumerate(TUTORIAL)}
 
@@ -283,41 +467,104 @@ def make_samples(
 ) -> list[dict]:
     "Make the shipped samples: a small ROOT file and an HDF5 jet table per process; returns one row per file."
     import tempfile as _t
+
     from jetad_nb.core import data_dir
     out_dir = Path(out_dir) if out_dir is not None else data_dir()
     rows = []
     for process, n in (sizes or TUTORIAL).items():
         seed = TUTORIAL_SEEDS.get(process, 999)
         t0 = time.perf_counter()
-        root = generate(process, root_events, out_dir / f"{process}.root", seed=seed, fatjet_min_pt=fatjet_min_pt, show_progress=False)
-        rows.append(dict(file=root.name, process=process, events=root_events, seed=seed, command="jetad generate --preset tutorial"))
+        root = generate(
+            process,
+            root_events,
+            out_dir / f"{process}.root",
+            seed=seed,
+            fatjet_min_pt=fatjet_min_pt,
+            show_progress=False,
+        )
+        rows.append(
+            dict(
+                file=root.name,
+                process=process,
+                events=root_events,
+                seed=seed,
+                command="jetad generate --preset tutorial",
+            )
+        )
         with _t.TemporaryDirectory() as d:
-            files = generate_many(process, n, d, seed=seed, n_jobs=max(1, min(workers, n)), workers=workers, truth=False,
-                                  fatjet_min_pt=fatjet_min_pt, show_progress=show_progress)
+            files = generate_many(
+                process,
+                n,
+                d,
+                seed=seed,
+                n_jobs=max(1, min(workers, n)),
+                workers=workers,
+                truth=False,
+                fatjet_min_pt=fatjet_min_pt,
+                show_progress=show_progress,
+            )
             lead = TUTORIAL_LEADING.get(process, 1)
-            table = read_delphes(files, min_pt=fatjet_min_pt, n_leading=lead, label=0 if process.startswith("qcd") else 1, show_progress=False)
-        h5 = write_jets_h5(table, out_dir / f"{process}.h5", compression="gzip", process=process, events=n, seed=seed,
-                           job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))], fatjet_min_pt=fatjet_min_pt, n_leading=lead)
-        rows.append(dict(file=h5.name, process=process, events=n, seed=seed, jets=len(table), seconds=round(time.perf_counter() - t0, 1),
-                         command="jetad generate --preset tutorial"))
+            table = read_delphes(
+                files,
+                min_pt=fatjet_min_pt,
+                n_leading=lead,
+                label=0 if process.startswith("qcd") else 1,
+                show_progress=False,
+            )
+        h5 = write_jets_h5(
+            table,
+            out_dir / f"{process}.h5",
+            compression="gzip",
+            process=process,
+            events=n,
+            seed=seed,
+            job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))],
+            fatjet_min_pt=fatjet_min_pt,
+            n_leading=lead,
+        )
+        rows.append(
+            dict(
+                file=h5.name,
+                process=process,
+                events=n,
+                seed=seed,
+                jets=len(table),
+                seconds=round(time.perf_counter() - t0, 1),
+                command="jetad generate --preset tutorial",
+            )
+        )
     return rows
 
 # %% ../nbs/02_generate.ipynb #c4274b61
-PRODUCTION = {   # output file -> {sample: generation settings}; label 1 marks signal
+PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks signal
     "qcd.h5": {"qcd": dict(process="qcd", events=100_000, seed=201, jobs=20, fatjet_min_pt=400.0)},
     "top.h5": {"top": dict(process="top", events=30_000, seed=202, jobs=10, fatjet_min_pt=400.0, label=1)},
     "w.h5": {"w": dict(process="w", events=20_000, seed=203, jobs=10, fatjet_min_pt=400.0, label=1)},
     "h4q.h5": {"h4q": dict(process="h4q", events=30_000, seed=204, jobs=10, n_leading=1, label=1)},
     "qcd_hi.h5": {"qcd_hi": dict(process="qcd", events=30_000, seed=205, jobs=10, pt_hat_min=1200.0, n_leading=2)},
     "wprime.h5": {"wprime": dict(process="wprime", events=8_000, seed=206, jobs=4, n_leading=2, label=1)},
-    "top_hi.h5": {"top_hi": dict(process="top", events=8_000, seed=207, jobs=4, pt_hat_min=1200.0, n_leading=1, label=1)},
-    "extrap/qcd.h5": {"qcd": dict(process="qcd", events=200_000, seed=301, jobs=20, pt_hat_min=300.0, features="extrapolation")},
-    "extrap/qcd_mc.h5": {"qcd_mc": dict(process="qcd_mc", events=200_000, seed=302, jobs=20, pt_hat_min=300.0, features="extrapolation")},
-    "extrap/hv.h5": {f"hv{m}": dict(process="hv", events=n, seed=sd, jobs=j, mass=float(m), features="extrapolation", label=1)
-                     for m, n, sd, j in [(3000, 30_000, 303, 3), (2000, 10_000, 312, 1), (4000, 10_000, 314, 1)]},
-    "lhco_events.h5": {"qcd": dict(process="qcd", events=600_000, seed=404, jobs=60, pt_hat_min=1000.0, m_hat_min=2400.0, features="resonant"),
-                       "wprime": dict(process="wprime", events=20_000, seed=402, jobs=4, features="resonant", label=1),
-                       "qcd_loose": dict(process="qcd", events=30_000, seed=405, jobs=3, pt_hat_min=800.0, m_hat_min=1800.0, features="resonant")},
+    "top_hi.h5": {
+        "top_hi": dict(process="top", events=8_000, seed=207, jobs=4, pt_hat_min=1200.0, n_leading=1, label=1)
+    },
+    "extrap/qcd.h5": {
+        "qcd": dict(process="qcd", events=200_000, seed=301, jobs=20, pt_hat_min=300.0, features="extrapolation")
+    },
+    "extrap/qcd_mc.h5": {
+        "qcd_mc": dict(process="qcd_mc", events=200_000, seed=302, jobs=20, pt_hat_min=300.0, features="extrapolation")
+    },
+    "extrap/hv.h5": {
+        f"hv{m}": dict(process="hv", events=n, seed=sd, jobs=j, mass=float(m), features="extrapolation", label=1)
+        for m, n, sd, j in [(3000, 30_000, 303, 3), (2000, 10_000, 312, 1), (4000, 10_000, 314, 1)]
+    },
+    "lhco_events.h5": {
+        "qcd": dict(
+            process="qcd", events=600_000, seed=404, jobs=60, pt_hat_min=1000.0, m_hat_min=2400.0, features="resonant"
+        ),
+        "wprime": dict(process="wprime", events=20_000, seed=402, jobs=4, features="resonant", label=1),
+        "qcd_loose": dict(
+            process="qcd", events=30_000, seed=405, jobs=3, pt_hat_min=800.0, m_hat_min=1800.0, features="resonant"
+        ),
+    },
 }
 
 def make_production(
@@ -330,26 +577,54 @@ def make_production(
 ) -> list[dict]: # one row per output file
     "Generate and cache every production sample into out_dir; finished outputs are kept and skipped."
     from jetad_nb.io import read_many, write_jets_h5
-    out_dir = Path(out_dir); rows = []
+    out_dir = Path(out_dir)
+    rows = []
     bad = [o for o in (only or []) if o not in PRODUCTION]
-    if bad: raise JetADError(f"only: unknown output {bad[0]!r}; expected some of {', '.join(PRODUCTION)}")
-    if not 0 < scale <= 1: raise JetADError(f"scale: expected 0 < scale <= 1, got {scale}")
+    if bad:
+        raise JetADError(f"only: unknown output {bad[0]!r}; expected some of {', '.join(PRODUCTION)}")
+    if not 0 < scale <= 1:
+        raise JetADError(f"scale: expected 0 < scale <= 1, got {scale}")
     for name, samples in PRODUCTION.items():
-        if only and name not in only: continue
+        if only and name not in only:
+            continue
         dest, t0 = out_dir / name, time.perf_counter()
-        if dest.exists(): rows.append(dict(file=name, status="kept")); continue
+        if dest.exists():
+            rows.append(dict(file=name, status="kept"))
+            continue
         made = {}
         for sample, cfg in samples.items():
-            cfg = dict(cfg); kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
+            cfg = dict(cfg)
+            kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
             process, n, seed, jobs = cfg.pop("process"), cfg.pop("events"), cfg.pop("seed"), cfg.pop("jobs")
             n, jobs = max(1, round(n * scale)), max(1, min(round(jobs * scale), round(n * scale)))
-            files = generate_many(process, n, out_dir / "root" / sample, seed=seed, n_jobs=jobs, workers=workers, scheduler=scheduler,
-                                  truth=False, show_progress=show_progress, **cfg)
+            files = generate_many(
+                process,
+                n,
+                out_dir / "root" / sample,
+                seed=seed,
+                n_jobs=jobs,
+                workers=workers,
+                scheduler=scheduler,
+                truth=False,
+                show_progress=show_progress,
+                **cfg,
+            )
             min_pt = cfg.get("fatjet_min_pt", 200.0)
             if kind is None:
-                made[sample] = (read_many(files, min_pt=min_pt, n_leading=lead, label=label, workers=workers, scheduler=scheduler, show_progress=False),
-                                dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg))
-            else: made[sample] = ([str(f) for f in files], label)
+                made[sample] = (
+                    read_many(
+                        files,
+                        min_pt=min_pt,
+                        n_leading=lead,
+                        label=label,
+                        workers=workers,
+                        scheduler=scheduler,
+                        show_progress=False,
+                    ),
+                    dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg),
+                )
+            else:
+                made[sample] = ([str(f) for f in files], label)
         if kind is None:
             (table, attrs), = made.values()
             write_jets_h5(table, dest, compression="gzip", **attrs)
@@ -357,11 +632,20 @@ def make_production(
             from jetad_nb.extrapolation import events_cache
             extra = {}
             if kind == "resonant":
-                from jetad_nb.resonant import resonant_features, CONTEXT_RES, FEATURES_RES
+                from jetad_nb.resonant import CONTEXT_RES, FEATURES_RES, resonant_features
                 extra = dict(feature_fn=resonant_features, context=CONTEXT_RES, features=FEATURES_RES)
-            events_cache({k: (f, bool(l)) for k, (f, l) in made.items()}, dest, workers=workers, scheduler=scheduler, show_progress=False,
-                         scale=scale, **extra)
-        rows.append(dict(file=name, status="made", samples=", ".join(samples), seconds=round(time.perf_counter() - t0, 1)))
+            events_cache(
+                {k: (f, bool(l)) for k, (f, l) in made.items()},
+                dest,
+                workers=workers,
+                scheduler=scheduler,
+                show_progress=False,
+                scale=scale,
+                **extra,
+            )
+        rows.append(
+            dict(file=name, status="made", samples=", ".join(samples), seconds=round(time.perf_counter() - t0, 1))
+        )
     return rows
 
 # %% ../nbs/02_generate.ipynb #32ca6534
@@ -381,7 +665,11 @@ def detector_vs_truth(
     "Masses of leading FatJets and of their matched GenFatJets: (detector, truth) arrays."
     from jetad_nb.io import open_tree
     t = open_tree(path, "Delphes")
-    a = t.arrays(filter_name=lambda n: n in {"FatJet.Mass", "FatJet.Eta", "FatJet.Phi", "GenFatJet.Mass", "GenFatJet.Eta", "GenFatJet.Phi"})
+    a = t.arrays(
+        filter_name=lambda n: (
+            n in {"FatJet.Mass", "FatJet.Eta", "FatJet.Phi", "GenFatJet.Mass", "GenFatJet.Eta", "GenFatJet.Phi"}
+        )
+    )
     has = ak.num(a["FatJet.Mass"]) > 0
     a = a[has]
     d_eta, d_phi = a["FatJet.Eta"][:, 0], a["FatJet.Phi"][:, 0]

@@ -4,11 +4,13 @@
 
 # %% ../nbs/03_jet_images.ipynb #8a667128
 from __future__ import annotations
-import numpy as np
+
 import awkward as ak
 import numba
+import numpy as np
+
 from .core import JetADError, progress
-from .io import delta_phi, _jet_mask
+from .io import _jet_mask, delta_phi
 
 # %% auto #0
 __all__ = ['PDGID_CLASSES', 'CHANNELS', 'channel_names', 'flatten_jets', 'centre_constituents', 'rotate_constituents',
@@ -25,10 +27,12 @@ def channel_names(
     "Names of the image channels for a selection, in the fixed order pt, d0, dz, pdgid (8 one-hot channels)."
     channels = (channels,) if isinstance(channels, str) else tuple(channels)
     bad = [c for c in channels if c not in CHANNELS]
-    if bad or not channels: raise JetADError(f"channels: expected a non-empty subset of {list(CHANNELS)}, got {list(channels)}")
+    if bad or not channels:
+        raise JetADError(f"channels: expected a non-empty subset of {list(CHANNELS)}, got {list(channels)}")
     out = []
     for c in CHANNELS:
-        if c in channels: out += [f"pdgid{p:+d}" for p in PDGID_CLASSES] if c == "pdgid" else [c]
+        if c in channels:
+            out += [f"pdgid{p:+d}" for p in PDGID_CLASSES] if c == "pdgid" else [c]
     return out
 
 # %% ../nbs/03_jet_images.ipynb #646ce67c
@@ -40,18 +44,25 @@ def flatten_jets(
     flat, counts = _flat_fields(table, fields)
     return flat, np.repeat(np.arange(len(counts)), counts), counts
 
+# %% ../nbs/03_jet_images.ipynb #9a01668b
 def _flat_fields(table, fields=None):
     "Flat constituent arrays and counts per jet; refuses empty tables and jets without constituents."
-    if len(table) == 0: raise JetADError("table: expected at least one jet, got an empty table")
+    if len(table) == 0:
+        raise JetADError("table: expected at least one jet, got an empty table")
     c = table.constituents
     counts = ak.to_numpy(ak.num(c)).astype(np.int64)
     empty = np.flatnonzero(counts == 0)
-    if len(empty): raise JetADError(f"table: jet {empty[0]} has no constituents ({len(empty)} such jets); keep jets with ak.num(table.constituents) > 0")
+    if len(empty):
+        raise JetADError(
+            f"table: jet {empty[0]} has no constituents ({len(empty)} such jets); keep jets with ak.num(table.constituents) > 0"
+        )
     return {k: ak.to_numpy(ak.flatten(c[k])) for k in (fields or c.fields)}, counts
 
 # %% ../nbs/03_jet_images.ipynb #9a370a47
-def _per_jet(v, jet, n): return np.bincount(jet, v, n)
+def _per_jet(v, jet, n):
+    return np.bincount(jet, v, n)
 
+# %% ../nbs/03_jet_images.ipynb #77e07844
 def centre_constituents(
     eta, phi, # flat constituent coordinates
     w, # flat weights (pT or ET)
@@ -60,9 +71,12 @@ def centre_constituents(
 ) -> tuple: # (eta', phi') relative to the w-weighted centroid
     "Shift each jet so its w-weighted centroid is at the origin, with phi wrapped around the jet axis."
     n = len(phi_ref)
-    dphi = delta_phi(np.asarray(phi, np.float64), np.asarray(phi_ref, np.float64)[jet])  # float64: float32 phi near pi loses 1e-7
+    dphi = delta_phi(
+        np.asarray(phi, np.float64), np.asarray(phi_ref, np.float64)[jet]
+    )  # float64: float32 phi near pi loses 1e-7
     sw = _per_jet(w, jet, n)
-    if np.any(sw <= 0): raise JetADError(f"weights: jet {np.flatnonzero(sw <= 0)[0]} has zero total weight; cannot centre it")
+    if np.any(sw <= 0):
+        raise JetADError(f"weights: jet {np.flatnonzero(sw <= 0)[0]} has zero total weight; cannot centre it")
     eta = np.asarray(eta, np.float64)
     return eta - (_per_jet(w * eta, jet, n) / sw)[jet], dphi - (_per_jet(w * dphi, jet, n) / sw)[jet]
 
@@ -79,12 +93,14 @@ def rotate_constituents(
     c, s = np.cos(a), np.sin(a)
     return x * c - y * s, x * s + y * c
 
+# %% ../nbs/03_jet_images.ipynb #5cae0166
 def _first_max(w, jet, counts):
     "Index of the largest w in each jet (the first one on ties); jets are contiguous in `jet`."
     wmax = np.maximum.reduceat(w, np.r_[0, np.cumsum(counts)[:-1]])
     cand = np.flatnonzero(w == wmax[jet])
     return cand[np.r_[True, jet[cand][1:] != jet[cand][:-1]]]
 
+# %% ../nbs/03_jet_images.ipynb #bcf2cd67
 def flip_constituents(
     x, y, # flat rotated coordinates
     w, # flat weights
@@ -109,6 +125,7 @@ def pixel_index(
     ok = (ix >= 0) & (ix < npix) & (iy >= 0) & (iy < npix)
     return (jet[ok] * npix + iy[ok]) * npix + ix[ok], ok
 
+# %% ../nbs/03_jet_images.ipynb #6c98cfcc
 def pixelise(
     x, y, # flat coordinates
     v, # flat values summed into the pixels (e.g. pT)
@@ -135,13 +152,16 @@ def pf_class(
     out = np.where(had & (charge < 0) & (charge != -99), -211, out)
     return np.where(had & (charge == 0), 130, out).astype(np.int32)
 
+# %% ../nbs/03_jet_images.ipynb #d8681a77
 def _significance(flat, which):
     "Clipped impact-parameter significance and the mask of tracks that carry one."
     cls = pf_class(flat["pdgid"], flat["charge"])
-    with np.errstate(invalid="ignore", divide="ignore"): s = flat[which] / flat[which + "err"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = flat[which] / flat[which + "err"]
     ok = np.isin(np.abs(cls), (11, 13, 211)) & np.isfinite(s)
     return np.clip(np.where(ok, s, 0.0), -5, 5), ok
 
+# %% ../nbs/03_jet_images.ipynb #08b884a4
 def fit_channel_stats(
     table, # background jet table
 ) -> dict: # {'d0': {'mean', 'std'}, 'dz': {...}}
@@ -150,7 +170,8 @@ def fit_channel_stats(
     out = {}
     for k in ("d0", "dz"):
         s, ok = _significance(flat, k)
-        if not ok.any(): raise JetADError(f"table: no charged constituents with finite {k}/{k}err to fit the '{k}' channel on")
+        if not ok.any():
+            raise JetADError(f"table: no charged constituents with finite {k}/{k}err to fit the '{k}' channel on")
         out[k] = {"mean": float(s[ok].mean()), "std": float(s[ok].std() or 1.0)}
     return out
 
@@ -163,31 +184,45 @@ def _geometry_kernel(eta, phi, w, offsets, jeta, jphi, centre, rotate, flip, x, 
         sw = se = sp = 0.0
         for i in range(lo, hi):
             d = phi[i] - jphi[j]
-            while d >= np.pi: d -= 2 * np.pi
-            while d < -np.pi: d += 2 * np.pi
-            x[i] = eta[i]; y[i] = d
-            sw += w[i]; se += w[i] * x[i]; sp += w[i] * y[i]
-        if not sw > 0: return j  # a jet without pT: report it
+            while d >= np.pi:
+                d -= 2 * np.pi
+            while d < -np.pi:
+                d += 2 * np.pi
+            x[i] = eta[i]
+            y[i] = d
+            sw += w[i]
+            se += w[i] * x[i]
+            sp += w[i] * y[i]
+        if not sw > 0:
+            return j  # a jet without pT: report it
         ce, cp = (se / sw, sp / sw) if centre else (jeta[j], 0.0)
         sxx = syy = sxy = 0.0
         for i in range(lo, hi):
-            x[i] -= ce; y[i] -= cp
-            sxx += w[i] * x[i] * x[i]; syy += w[i] * y[i] * y[i]; sxy += w[i] * x[i] * y[i]
+            x[i] -= ce
+            y[i] -= cp
+            sxx += w[i] * x[i] * x[i]
+            syy += w[i] * y[i] * y[i]
+            sxy += w[i] * x[i] * y[i]
         if rotate:
             a = np.pi / 2 - 0.5 * np.arctan2(2 * sxy, sxx - syy)
             c, s = np.cos(a), np.sin(a)
             for i in range(lo, hi):
-                xi = x[i]; x[i] = xi * c - y[i] * s; y[i] = xi * s + y[i] * c
+                xi = x[i]
+                x[i] = xi * c - y[i] * s
+                y[i] = xi * s + y[i] * c
         if flip:
             h = lo
             for i in range(lo + 1, hi):
-                if w[i] > w[h]: h = i
+                if w[i] > w[h]:
+                    h = i
             fx = -1.0 if x[h] < 0 else 1.0
             fy = -1.0 if y[h] < 0 else 1.0
             for i in range(lo, hi):
-                x[i] *= fx; y[i] *= fy
+                x[i] *= fx
+                y[i] *= fy
     return -1
 
+# %% ../nbs/03_jet_images.ipynb #e1fd1dfe
 @numba.njit(cache=True, nogil=True)
 def _scatter_kernel(x, y, v, ch, offsets, jdiv, npix, extent, normalise, out):
     "Per jet: add v[i] / jdiv[j] to pixel (ch[i], row from y, column from x) of out[j]; skip ch < 0; optionally unit sum."
@@ -199,17 +234,21 @@ def _scatter_kernel(x, y, v, ch, offsets, jdiv, npix, extent, normalise, out):
             tot = 0.0
             for i in range(lo, hi):
                 fx, fy = (x[i] + extent) * scale, (y[i] + extent) * scale
-                if ch[i] >= 0 and fx >= 0 and fy >= 0 and fx < npix and fy < npix: tot += v[i]
+                if ch[i] >= 0 and fx >= 0 and fy >= 0 and fx < npix and fy < npix:
+                    tot += v[i]
             f = 1.0 / tot if tot > 0 else 0.0
         for i in range(lo, hi):
             fx, fy = (x[i] + extent) * scale, (y[i] + extent) * scale
-            if ch[i] < 0 or fx < 0 or fy < 0 or fx >= npix or fy >= npix: continue
+            if ch[i] < 0 or fx < 0 or fy < 0 or fx >= npix or fy >= npix:
+                continue
             out[j, ch[i], int(fy), int(fx)] += v[i] * f
 
+# %% ../nbs/03_jet_images.ipynb #a39fd3a5
 def _channel_values(flat, names, stats):
     "(group, values, channel index) per constituent for each channel group of an image."
     n_c = len(flat["pt"])
-    if "pt" in names: yield "pt", flat["pt"], np.full(n_c, names.index("pt"), np.int64)
+    if "pt" in names:
+        yield "pt", flat["pt"], np.full(n_c, names.index("pt"), np.int64)
     for k in ("d0", "dz"):
         if k in names:
             s, has = _significance(flat, k)
@@ -219,6 +258,7 @@ def _channel_values(flat, names, stats):
         pos = np.searchsorted(PDGID_CLASSES, cls)
         yield "pdgid", np.ones(n_c), np.where(np.isin(cls, PDGID_CLASSES), names.index("pdgid-211") + pos, -1)
 
+# %% ../nbs/03_jet_images.ipynb #2544fdc2
 def jet_images(
     table, # jet table; every jet needs at least one constituent
     npix:int=40, # pixels per side (method A: 40, method B: 32)
@@ -234,9 +274,12 @@ def jet_images(
 ) -> np.ndarray: # (n_jets, n_channels, npix, npix) float32
     "Jet images of all jets in a table, vectorised over jets: centre, rotate, flip, pixelise, normalise."
     names = channel_names(channels)
-    if npix < 1 or extent <= 0: raise JetADError(f"npix, extent: expected npix >= 1 and extent > 0, got {npix}, {extent}")
+    if npix < 1 or extent <= 0:
+        raise JetADError(f"npix, extent: expected npix >= 1 and extent > 0, got {npix}, {extent}")
     if ({"d0", "dz"} & set(names)) and not (stats and all(k in stats for k in {"d0", "dz"} & set(names))):
-        raise JetADError("stats: the 'd0'/'dz' channels need standardisation statistics; pass stats=fit_channel_stats(background_table)")
+        raise JetADError(
+            "stats: the 'd0'/'dz' channels need standardisation statistics; pass stats=fit_channel_stats(background_table)"
+        )
     fields = ["pt", "eta", "phi"] + (["charge", "pdgid"] if names != ["pt"] else [])
     fields += [f for k in ("d0", "dz") if k in names for f in (k, k + "err")]
     flat, counts = _flat_fields(table, fields)
@@ -247,14 +290,27 @@ def jet_images(
     out = np.zeros((len(table), len(names), npix, npix), np.float32)
     bar = progress(total=len(table), desc="jet images", unit="jet", show=show_progress)
     for a in range(0, len(table), chunk_size):
-        b = min(a + chunk_size, len(table)); lo, hi = offsets[a], offsets[b]
+        b = min(a + chunk_size, len(table))
+        lo, hi = offsets[a], offsets[b]
         off = offsets[a:b + 1] - lo
         bad = _geometry_kernel(flat["eta"][lo:hi], flat["phi"][lo:hi], flat["pt"][lo:hi], off,
                                jeta[a:b], jphi[a:b], centre, rotate, flip, x[lo:hi], y[lo:hi])
-        if bad >= 0: raise JetADError(f"table: jet {a + bad} has zero total constituent pT; cannot centre it")
+        if bad >= 0:
+            raise JetADError(f"table: jet {a + bad} has zero total constituent pT; cannot centre it")
         sub = {k: v[lo:hi] for k, v in flat.items()}
         for k, v, ch in _channel_values(sub, names, stats):
-            _scatter_kernel(x[lo:hi], y[lo:hi], v, ch, off, jpt[a:b] if k == "pt" else ones[a:b], npix, float(extent), normalise and k == "pt", out[a:b])
+            _scatter_kernel(
+                x[lo:hi],
+                y[lo:hi],
+                v,
+                ch,
+                off,
+                jpt[a:b] if k == "pt" else ones[a:b],
+                npix,
+                float(extent),
+                normalise and k == "pt",
+                out[a:b],
+            )
         bar.update(b - a)
     bar.close()
     return out
@@ -270,9 +326,12 @@ def select_jets(
 ):
     "Jets of a table that pass a pT, |eta|, mass-window, leading-jet and constituent-count selection."
     cols = {k: ak.to_numpy(table[k]) for k in ("pt", "eta", "mass", "rank")}
-    keep = _jet_mask(cols, n_leading, -np.inf if min_pt is None else min_pt, max_abs_eta, mass_window)  # the readers' selection
+    keep = _jet_mask(
+        cols, n_leading, -np.inf if min_pt is None else min_pt, max_abs_eta, mass_window
+    )  # the readers' selection
     return table[keep & (ak.to_numpy(ak.num(table.constituents)) >= min_constituents)]
 
+# %% ../nbs/03_jet_images.ipynb #7c0979ea
 def load_jets(
     paths, # a file, a glob pattern or a list of them (HDF5 jet tables or files `read_jets` reads)
     max_jets:int|None=None, # stop after this many selected jets
@@ -282,20 +341,27 @@ def load_jets(
     "Read jets from files or globs and apply a selection; raises if nothing passes."
     import glob
     from pathlib import Path
+
     from jetad_nb.io import READERS, detect_format
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = []
     for p in items:
         hits = sorted(glob.glob(str(p))) if any(c in str(p) for c in "*?[") else [p]
-        if not hits: raise JetADError(f"{p}: the pattern matches no files")
+        if not hits:
+            raise JetADError(f"{p}: the pattern matches no files")
         files += hits
     out, n = [], 0
     for f in files:
         fmt = detect_format(f)
         t = READERS[fmt](f, show_progress=show_progress) if fmt in ("delphes", "pfnano", "lhco") else READERS[fmt](f)
         t = select_jets(t, **selection)
-        out.append(t); n += len(t)
-        if max_jets is not None and n >= max_jets: break
+        out.append(t)
+        n += len(t)
+        if max_jets is not None and n >= max_jets:
+            break
     table = ak.concatenate(out) if len(out) > 1 else out[0]
-    if len(table) == 0: raise JetADError(f"{files[0] if len(files) == 1 else f'{len(files)} files'}: no jets pass the selection {selection}")
+    if len(table) == 0:
+        raise JetADError(
+            f"{files[0] if len(files) == 1 else f'{len(files)} files'}: no jets pass the selection {selection}"
+        )
     return table[:max_jets] if max_jets is not None else table

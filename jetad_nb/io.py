@@ -4,12 +4,16 @@
 
 # %% ../nbs/01_io.ipynb #0343d82d
 from __future__ import annotations
-import json, warnings
+
+import json
+import warnings
 from pathlib import Path
-import numpy as np
+
 import awkward as ak
 import h5py
+import numpy as np
 import uproot
+
 from .core import JetADError, atomic_path, check_file, progress
 
 # %% auto #0
@@ -31,12 +35,15 @@ CONSTITUENT_SENTINELS = {"charge": -99, "pdgid": 0, "d0": np.nan, "d0err": np.na
 
 def _column(values, name, dtype, n, sentinels, what):
     if values is None:
-        if name not in sentinels: raise ValueError(f"{what} field {name!r} is required")
+        if name not in sentinels:
+            raise ValueError(f"{what} field {name!r} is required")
         return np.full(n, sentinels[name], dtype=dtype)
     values = np.asarray(values).astype(dtype, copy=False)
-    if values.shape != (n,): raise ValueError(f"{what} field {name!r}: expected shape ({n},), got {values.shape}")
+    if values.shape != (n,):
+        raise ValueError(f"{what} field {name!r}: expected shape ({n},), got {values.shape}")
     return values
 
+# %% ../nbs/01_io.ipynb #92d42ad3
 def jet_table(
     jets:dict, # jet-level 1-d arrays (pt, eta, phi, mass, event, rank; optional tau1..5, label, extras)
     constituents:dict, # flat constituent arrays, jet after jet (pt, eta, phi, energy; optional others)
@@ -47,7 +54,8 @@ def jet_table(
     n, total = len(counts), int(counts.sum())
     cols = {k: _column(jets.get(k), k, dt, n, JET_SENTINELS, "jet") for k, dt in JET_FIELDS.items()}
     for k, v in jets.items():
-        if k not in cols: cols[k] = _column(v, k, np.asarray(v).dtype if np.asarray(v).dtype.kind in "iub" else "f4", n, {}, "jet")
+        if k not in cols:
+            cols[k] = _column(v, k, np.asarray(v).dtype if np.asarray(v).dtype.kind in "iub" else "f4", n, {}, "jet")
     cons = {k: _column(constituents.get(k), k, dt, total, CONSTITUENT_SENTINELS, "constituent")
             for k, dt in CONSTITUENT_FIELDS.items()}
     cols["constituents"] = ak.unflatten(ak.zip(cons), counts)
@@ -61,6 +69,7 @@ def delta_phi(
     "The azimuthal difference a - b wrapped into [-pi, pi)."
     return (np.asarray(a) - np.asarray(b) + np.pi) % (2 * np.pi) - np.pi
 
+# %% ../nbs/01_io.ipynb #667d1de4
 def to_cartesian(
     pt, eta, phi, # transverse momentum (GeV), pseudorapidity, azimuth
     mass=0.0, # mass (GeV); 0 for massless constituents
@@ -70,6 +79,7 @@ def to_cartesian(
     px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
     return px, py, pz, np.sqrt(px**2 + py**2 + pz**2 + np.asarray(mass, dtype=np.float64)**2)
 
+# %% ../nbs/01_io.ipynb #1c938d0f
 def to_ptetaphim(
     px, py, pz, e, # Cartesian four-momentum components (GeV)
 ):
@@ -86,21 +96,29 @@ def _flat(x, dtype=None):
     out = np.asarray(ak.flatten(x, axis=None))
     return out.astype(dtype) if dtype else out
 
+# %% ../nbs/01_io.ipynb #56706cd7
 def _offsets(counts):
     counts = np.asarray(counts, dtype=np.int64)
     return np.cumsum(counts) - counts
 
+# %% ../nbs/01_io.ipynb #a16764dc
 def _flat_links(link_jet, link_cand):
     "Jagged per-event links -> flat (event, jet, constituent) arrays."
     ev = np.repeat(np.arange(len(link_jet)), np.asarray(ak.num(link_jet, axis=1)))
-    return ev, np.asarray(ak.flatten(link_jet, axis=None), np.int64), np.asarray(ak.flatten(link_cand, axis=None), np.int64)
+    return (
+        ev,
+        np.asarray(ak.flatten(link_jet, axis=None), np.int64),
+        np.asarray(ak.flatten(link_cand, axis=None), np.int64),
+    )
 
+# %% ../nbs/01_io.ipynb #4517a249
 def _global_links(n_jets, n_cands, ev, lj, lc):
     "Flat per-event (jet, constituent) links -> global jet ids and constituent ids; invalid links dropped."
     n_jets, n_cands = np.asarray(n_jets, dtype=np.int64), np.asarray(n_cands, dtype=np.int64)
     ok = (lj >= 0) & (lj < n_jets[ev]) & (lc >= 0) & (lc < n_cands[ev])
     return (_offsets(n_jets)[ev] + lj)[ok], (_offsets(n_cands)[ev] + lc)[ok]
 
+# %% ../nbs/01_io.ipynb #6ca12b1e
 def _assemble(jets:dict, cands:dict, gj, gc, keep):
     "Jet table of the jets where `keep` is True, with the constituents linked to them by (gj, gc)."
     use = keep[gj] & (cands["pt"][gc] > 0)  # also drops zero-pT placeholder entries
@@ -112,11 +130,13 @@ def _assemble(jets:dict, cands:dict, gj, gc, keep):
     counts = np.bincount(new_id, minlength=int(keep.sum()))
     return jet_table({k: v[keep] for k, v in jets.items()}, {k: v[gc[order]] for k, v in cands.items()}, counts)
 
+# %% ../nbs/01_io.ipynb #5e36432c
 def _padded(x, width=None):
     "A jagged (event, item) array as a float64 numpy array (event, width), NaN-padded and clipped."
     width = width or max(1, int(ak.max(ak.num(x, axis=1), initial=0)))
     return ak.to_numpy(ak.fill_none(ak.pad_none(x, width, axis=1, clip=True), np.nan)).astype(np.float64)
 
+# %% ../nbs/01_io.ipynb #82adb9df
 def _match_flat(je, jp, ev, ce, cp, r):
     "Nearest jet slot within r for flat constituents (event ev, eta ce, phi cp) given NaN-padded jet axes; -1 if none."
     best, best_d2 = np.full(len(ce), -1), np.full(len(ce), r * r)
@@ -126,6 +146,7 @@ def _match_flat(je, jp, ev, ce, cp, r):
         best[closer], best_d2[closer] = k, d2[closer]
     return best
 
+# %% ../nbs/01_io.ipynb #6c71e1be
 def match_by_dr(
     jet_eta, jet_phi, # jagged (event, jet) jet axes
     cand_eta, cand_phi, # jagged (event, constituent) positions
@@ -134,7 +155,9 @@ def match_by_dr(
     "Link each constituent to its nearest jet axis within `r`; returns jagged (link_jet, link_cand)."
     n_c = np.asarray(ak.num(cand_eta, axis=1))
     ev = np.repeat(np.arange(len(n_c)), n_c)
-    best = _match_flat(_padded(jet_eta), _padded(jet_phi), ev, _flat(cand_eta, np.float64), _flat(cand_phi, np.float64), r)
+    best = _match_flat(
+        _padded(jet_eta), _padded(jet_phi), ev, _flat(cand_eta, np.float64), _flat(cand_phi, np.float64), r
+    )
     local = np.arange(len(ev)) - _offsets(n_c)[ev]
     ok = best >= 0
     per_event = np.bincount(ev[ok], minlength=len(n_c))
@@ -150,7 +173,8 @@ def cluster_jets(
     "Cluster every event with FastJet; return jagged jet (pt, eta, phi, mass) and (link_jet, link_cand)."
     import fastjet
     algos = {"antikt": fastjet.antikt_algorithm, "kt": fastjet.kt_algorithm, "cambridge": fastjet.cambridge_algorithm}
-    if algorithm not in algos: raise JetADError(f"algorithm: expected one of {sorted(algos)}, got {algorithm!r}")
+    if algorithm not in algos:
+        raise JetADError(f"algorithm: expected one of {sorted(algos)}, got {algorithm!r}")
     n_c = np.asarray(ak.num(cands.pt, axis=1))
     px, py, pz, e = to_cartesian(ak.flatten(cands.pt), ak.flatten(cands.eta), ak.flatten(cands.phi))
     e = np.maximum(e, np.asarray(ak.flatten(cands.energy), np.float64))  # keep the measured energy where physical
@@ -177,7 +201,10 @@ def nsubjettiness(
     n_c = np.asarray(ak.num(constituents.pt, axis=1))
     jet_of = np.repeat(np.arange(len(n_c)), n_c)
     pt = np.asarray(ak.flatten(constituents.pt), np.float64)
-    eta, phi = np.asarray(ak.flatten(constituents.eta), np.float64), np.asarray(ak.flatten(constituents.phi), np.float64)
+    eta, phi = (
+        np.asarray(ak.flatten(constituents.eta), np.float64),
+        np.asarray(ak.flatten(constituents.phi), np.float64),
+    )
     px, py, pz, e = to_cartesian(pt, eta, phi)
     parts = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), n_c)
     norm = np.bincount(jet_of, weights=pt, minlength=len(n_c)) * r0**beta
@@ -199,36 +226,50 @@ def nsubjettiness(
     return out
 
 # %% ../nbs/01_io.ipynb #3ff00337
-def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+def _first_line(e):
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
+# %% ../nbs/01_io.ipynb #b60daaaa
 def open_tree(
     path, # a ROOT file
     tree:str, # the tree to open, e.g. 'Delphes' or 'Events'
 ):
     "Open `tree` in the ROOT file `path` with uproot, or raise a one-line `JetADError` naming the file."
     p = check_file(path, f"a ROOT file with tree '{tree}'")
-    try: f = uproot.open(p)
-    except Exception as e: raise JetADError(f"{p}: not a readable ROOT file ({_first_line(e)})") from None
+    try:
+        f = uproot.open(p)
+    except Exception as e:
+        raise JetADError(f"{p}: not a readable ROOT file ({_first_line(e)})") from None
     keys = set(f.keys(cycle=False))
-    if not keys: raise JetADError(f"{p}: ROOT file has no keys (broken or empty); expected tree '{tree}'")
-    if tree not in keys: raise JetADError(f"{p}: no tree '{tree}' (found: {', '.join(sorted(keys)[:10])})")
-    try: return f[tree]
-    except Exception as e: raise JetADError(f"{p}: cannot read tree '{tree}' ({_first_line(e)})") from None
+    if not keys:
+        raise JetADError(f"{p}: ROOT file has no keys (broken or empty); expected tree '{tree}'")
+    if tree not in keys:
+        raise JetADError(f"{p}: no tree '{tree}' (found: {', '.join(sorted(keys)[:10])})")
+    try:
+        return f[tree]
+    except Exception as e:
+        raise JetADError(f"{p}: cannot read tree '{tree}' ({_first_line(e)})") from None
 
+# %% ../nbs/01_io.ipynb #b766ee4a
 def _iterate(tree, path, names, step_size):
     "Chunks of the named branches; a failure inside uproot's reading becomes a JetADError naming the file."
     want = set(names)
     it = tree.iterate(filter_name=lambda n: n in want, step_size=step_size, library="ak")
     while True:
-        try: a = next(it)
-        except StopIteration: return
-        except Exception as e: raise JetADError(f"{path}: cannot read tree '{tree.name}' ({_first_line(e)})") from None
+        try:
+            a = next(it)
+        except StopIteration:
+            return
+        except Exception as e:
+            raise JetADError(f"{path}: cannot read tree '{tree.name}' ({_first_line(e)})") from None
         yield a
 
+# %% ../nbs/01_io.ipynb #8cdc2ac3
 def _require(tree, names, path):
     have = set(tree.keys(recursive=True, full_paths=False))
     missing = [n for n in names if n not in have]
-    if missing: raise JetADError(f"{path}: missing branch '{missing[0]}' in tree '{tree.name}'")
+    if missing:
+        raise JetADError(f"{path}: missing branch '{missing[0]}' in tree '{tree.name}'")
 
 # %% ../nbs/01_io.ipynb #e520dffa
 _LEPTON_MASS = {11: 0.000511, 13: 0.10566}
@@ -244,54 +285,93 @@ def _delphes_branches(tree, jets, cands, path):
         need += [f"{c}.{x}" for x in (_TRACK if c == "EFlowTrack" else ["ET", "Eta", "Phi", "E"])]
     if jets:
         need += [f"{jets}.{x}" for x in ("PT", "Eta", "Phi", "Mass")]
-        tau = [f"{jets}.Tau[5]"] if f"{jets}.Tau[5]" in have else [f"{jets}.Tau{i}" for i in range(1, 6) if f"{jets}.Tau{i}" in have]
+        tau = (
+            [f"{jets}.Tau[5]"]
+            if f"{jets}.Tau[5]" in have
+            else [f"{jets}.Tau{i}" for i in range(1, 6) if f"{jets}.Tau{i}" in have]
+        )
         link = [f"{jets}Constituent.Jet", f"{jets}Constituent.Index"]
         need += tau + (link if all(l in have for l in link) else [])
     _require(tree, need, path)
     return need + [b for b in ("MissingET.MET", "ScalarHT.HT", "EFlowTrack.P") if b in have and b not in need]
 
+# %% ../nbs/01_io.ipynb #ac6f664d
 def _neutral(a, c, n):
     ptb, eb, pid, q = DELPHES_CANDIDATES[c]
     nan = np.full(n, np.nan, np.float32)
-    return dict(pt=_flat(a[f"{c}.{ptb}"]), eta=_flat(a[f"{c}.Eta"]), phi=_flat(a[f"{c}.Phi"]), energy=_flat(a[f"{c}.{eb}"]),
-                charge=np.full(n, q, np.int8), pdgid=np.full(n, pid, np.int32), d0=nan, d0err=nan, dz=nan, dzerr=nan)
+    return dict(
+        pt=_flat(a[f"{c}.{ptb}"]),
+        eta=_flat(a[f"{c}.Eta"]),
+        phi=_flat(a[f"{c}.Phi"]),
+        energy=_flat(a[f"{c}.{eb}"]),
+        charge=np.full(n, q, np.int8),
+        pdgid=np.full(n, pid, np.int32),
+        d0=nan,
+        d0err=nan,
+        dz=nan,
+        dzerr=nan,
+    )
 
+# %% ../nbs/01_io.ipynb #66934db8
 def _track(a, n):
     pt, eta, pid = _flat(a["EFlowTrack.PT"]), _flat(a["EFlowTrack.Eta"]), _flat(a["EFlowTrack.PID"])
     apid = np.abs(pid)
     mass = np.where(apid == 11, _LEPTON_MASS[11], np.where(apid == 13, _LEPTON_MASS[13], _PION_MASS)).astype(np.float32)
     p = _flat(a["EFlowTrack.P"]) if "EFlowTrack.P" in a.fields else pt * np.cosh(eta)
-    return dict(pt=pt, eta=eta, phi=_flat(a["EFlowTrack.Phi"]), energy=np.sqrt(p * p + mass * mass), charge=_flat(a["EFlowTrack.Charge"]),
-                pdgid=pid, d0=_flat(a["EFlowTrack.D0"]), d0err=_flat(a["EFlowTrack.ErrorD0"]), dz=_flat(a["EFlowTrack.DZ"]), dzerr=_flat(a["EFlowTrack.ErrorDZ"]))
+    return dict(
+        pt=pt,
+        eta=eta,
+        phi=_flat(a["EFlowTrack.Phi"]),
+        energy=np.sqrt(p * p + mass * mass),
+        charge=_flat(a["EFlowTrack.Charge"]),
+        pdgid=pid,
+        d0=_flat(a["EFlowTrack.D0"]),
+        d0err=_flat(a["EFlowTrack.ErrorD0"]),
+        dz=_flat(a["EFlowTrack.DZ"]),
+        dzerr=_flat(a["EFlowTrack.ErrorDZ"]),
+    )
 
+# %% ../nbs/01_io.ipynb #6ce31f79
 def _delphes_candidates(a, cands):
     "Flat constituent arrays of the chosen collections, concatenated per event in the order given; and counts per event."
     counts = np.stack([np.asarray(ak.num(a[f"{c}.Eta"], axis=1)) for c in cands])  # (collection, event)
     parts = [_track(a, n.sum()) if c == "EFlowTrack" else _neutral(a, c, n.sum()) for c, n in zip(cands, counts)]
     total = counts.sum(axis=0)
-    if len(cands) == 1: return {k: parts[0][k].astype(dt, copy=False) for k, dt in CONSTITUENT_FIELDS.items()}, total
+    if len(cands) == 1:
+        return {k: parts[0][k].astype(dt, copy=False) for k, dt in CONSTITUENT_FIELDS.items()}, total
     out = {k: np.empty(total.sum(), dtype=dt) for k, dt in CONSTITUENT_FIELDS.items()}
     start, before = _offsets(total), np.cumsum(counts, axis=0) - counts
     for c, part in enumerate(parts):  # scatter each collection into its place inside every event
         ev = np.repeat(np.arange(len(total)), counts[c])
         dest = start[ev] + before[c][ev] + np.arange(len(ev)) - _offsets(counts[c])[ev]
-        for k in out: out[k][dest] = part[k]
+        for k in out:
+            out[k][dest] = part[k]
     return out, total
 
+# %% ../nbs/01_io.ipynb #eb186e71
 def _rank(pt):
     "pT rank of each jet within its event (0 = leading), jagged in, flat out."
     return _flat(ak.argsort(ak.argsort(pt, axis=1, ascending=False), axis=1), np.int16)
 
+# %% ../nbs/01_io.ipynb #19f8f350
 def _jet_mask(jets, n_leading, min_pt, max_abs_eta, mass_window):
     keep = jets["pt"] >= min_pt
-    if n_leading is not None: keep &= jets["rank"] < n_leading
-    if max_abs_eta is not None: keep &= np.abs(jets["eta"]) <= max_abs_eta
-    if mass_window is not None: keep &= (jets["mass"] >= mass_window[0]) & (jets["mass"] <= mass_window[1])
+    if n_leading is not None:
+        keep &= jets["rank"] < n_leading
+    if max_abs_eta is not None:
+        keep &= np.abs(jets["eta"]) <= max_abs_eta
+    if mass_window is not None:
+        keep &= (jets["mass"] >= mass_window[0]) & (jets["mass"] <= mass_window[1])
     return keep
 
+# %% ../nbs/01_io.ipynb #175461fb
 def _selection_text(n_leading, min_pt, max_abs_eta, mass_window):
-    s = [f"pT >= {min_pt} GeV"] + ([f"rank < {n_leading}"] if n_leading is not None else []) \
-        + ([f"|eta| <= {max_abs_eta}"] if max_abs_eta is not None else []) + ([f"mass in {tuple(mass_window)}"] if mass_window else [])
+    s = (
+        [f"pT >= {min_pt} GeV"]
+        + ([f"rank < {n_leading}"] if n_leading is not None else [])
+        + ([f"|eta| <= {max_abs_eta}"] if max_abs_eta is not None else [])
+        + ([f"mass in {tuple(mass_window)}"] if mass_window else [])
+    )
     return ", ".join(s)
 
 # %% ../nbs/01_io.ipynb #9329a318
@@ -305,6 +385,7 @@ def _recluster(cflat, n_c, r, min_pt):
     local = ak.unflatten((np.arange(len(ev_c)) - _offsets(n_c)[ev_c])[kept], n_kept)
     return jet, _flat_links(lj, local[lc_kept])  # indices among kept constituents -> among all
 
+# %% ../nbs/01_io.ipynb #e273a1fb
 def _jet_columns(jet, event0, label):
     "Flat jet columns (all given fields, rank, event, label) from jagged per-event jets; label a number or one per event."
     n_j = np.asarray(ak.num(jet["pt"], axis=1))
@@ -313,12 +394,14 @@ def _jet_columns(jet, event0, label):
                  label=np.repeat(np.broadcast_to(label, n_j.shape), n_j))
     return cols, n_j
 
+# %% ../nbs/01_io.ipynb #6c243d0d
 def _linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=None):
     "Select jets, attach their linked constituents, and compute tau_N with radius tau_r when given."
     gj, gc = _global_links(n_j, n_c, *links)
     table = _assemble(jets, cflat, gj, gc, _jet_mask(jets, *sel))
     return _with_taus(table, nsubjettiness(table.constituents, r0=tau_r)) if tau_r and len(table) else table
 
+# %% ../nbs/01_io.ipynb #32060e44
 def _delphes_chunk(a, jets_name, cands, r, recluster, event0, label, sel):
     cflat, n_c = _delphes_candidates(a, cands)
     ev_c = np.repeat(np.arange(len(n_c)), n_c)
@@ -331,24 +414,36 @@ def _delphes_chunk(a, jets_name, cands, r, recluster, event0, label, sel):
             tau = a[f"{jets_name}.Tau[5]"]
             taus = {f"tau{i+1}": _flat(tau[:, :, i]) for i in range(5)}
         else:
-            taus = {f"tau{i}": _flat(a[f"{jets_name}.Tau{i}"]) for i in range(1, 6) if f"{jets_name}.Tau{i}" in a.fields}
+            taus = {
+                f"tau{i}": _flat(a[f"{jets_name}.Tau{i}"]) for i in range(1, 6) if f"{jets_name}.Tau{i}" in a.fields
+            }
         if f"{jets_name}Constituent.Jet" in a.fields:
             links = _flat_links(a[f"{jets_name}Constituent.Jet"], a[f"{jets_name}Constituent.Index"])
         else:
-            best = _match_flat(_padded(jet["eta"]), _padded(jet["phi"]), ev_c, cflat["eta"].astype(np.float64), cflat["phi"].astype(np.float64), r)
+            best = _match_flat(
+                _padded(jet["eta"]),
+                _padded(jet["phi"]),
+                ev_c,
+                cflat["eta"].astype(np.float64),
+                cflat["phi"].astype(np.float64),
+                r,
+            )
             ok = best >= 0
             links = ev_c[ok], best[ok], (np.arange(len(ev_c)) - _offsets(n_c)[ev_c])[ok]
     jets, n_j = _jet_columns(jet, event0, label)
     jets |= taus
     for b, name in (("MissingET.MET", "met"), ("ScalarHT.HT", "ht")):
-        if b in a.fields: jets[name] = np.repeat(_flat(ak.fill_none(ak.firsts(a[b]), np.nan)), n_j)
+        if b in a.fields:
+            jets[name] = np.repeat(_flat(ak.fill_none(ak.firsts(a[b]), np.nan)), n_j)
     return _linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r if recluster else None)
 
+# %% ../nbs/01_io.ipynb #3cad816d
 def _with_taus(table, taus):
     for i in range(taus.shape[1]):
         table = ak.with_field(table, taus[:, i].astype(np.float32), f"tau{i+1}")
     return table
 
+# %% ../nbs/01_io.ipynb #6a72ed1e
 def _concat(tables):
     tables = [t for t in tables if len(t)]
     return tables[0] if len(tables) == 1 else ak.concatenate(tables) if tables else None
@@ -371,31 +466,41 @@ def read_delphes(
 ) -> ak.Array:
     "Read jets and their constituents from Delphes ROOT files into a jet table."
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    if not paths: raise JetADError("paths: expected at least one Delphes ROOT file, got none")
-    if recluster not in ("auto", "always", "never"): raise JetADError(f"recluster: expected 'auto', 'always' or 'never', got {recluster!r}")
+    if not paths:
+        raise JetADError("paths: expected at least one Delphes ROOT file, got none")
+    if recluster not in ("auto", "always", "never"):
+        raise JetADError(f"recluster: expected 'auto', 'always' or 'never', got {recluster!r}")
     r = r if r is not None else (1.0 if jets == "FatJet" else 0.4)
     sel = (n_leading, min_pt, max_abs_eta, mass_window)
     plan = []
     for p in paths:
         t = open_tree(p, tree)
         have = {k[:-5] for k in t.keys(recursive=False, full_paths=False) if k.endswith("_size")}  # collections
-        if constituents == "auto": cands = ["EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron"] if "EFlowTrack" in have else ["Tower"]
-        elif constituents == "EFlow": cands = ["EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron"]
-        elif constituents == "Tower": cands = ["Tower"]
-        else: raise JetADError(f"constituents: expected 'EFlow', 'Tower' or 'auto', got {constituents!r}")
+        if constituents == "auto":
+            cands = ["EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron"] if "EFlowTrack" in have else ["Tower"]
+        elif constituents == "EFlow":
+            cands = ["EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron"]
+        elif constituents == "Tower":
+            cands = ["Tower"]
+        else:
+            raise JetADError(f"constituents: expected 'EFlow', 'Tower' or 'auto', got {constituents!r}")
         redo = recluster == "always" or (recluster == "auto" and jets not in have)
-        if jets not in have and recluster == "never": raise JetADError(f"{p}: no '{jets}' collection in tree '{tree}' (and recluster='never')")
+        if jets not in have and recluster == "never":
+            raise JetADError(f"{p}: no '{jets}' collection in tree '{tree}' (and recluster='never')")
         plan.append((p, t, cands, redo, _delphes_branches(t, None if redo else jets, cands, p)))
     out, event0 = [], 0
     bar = progress(total=sum(t.num_entries for _, t, *_ in plan), unit="ev", desc="read_delphes", show=show_progress)
     for p, t, cands, redo, branches in plan:
         for a in _iterate(t, p, branches, step_size):
             out.append(_delphes_chunk(a, jets, cands, r, redo, event0, label, sel))
-            event0 += len(a); bar.update(len(a))
+            event0 += len(a)
+            bar.update(len(a))
     bar.close()
     table = _concat([o for o in out if o is not None])
     if table is None:
-        raise JetADError(f"{paths[0] if len(paths) == 1 else f'{len(paths)} files'}: no '{jets}' jets pass the selection ({_selection_text(*sel)})")
+        raise JetADError(
+            f"{paths[0] if len(paths) == 1 else f'{len(paths)} files'}: no '{jets}' jets pass the selection ({_selection_text(*sel)})"
+        )
     return table
 
 # %% ../nbs/01_io.ipynb #128f342e
@@ -404,7 +509,8 @@ def constituent_sum(
 ):
     "pT and mass of the four-momentum summed over each jet's constituents (a closure check of the linking)."
     c = table.constituents
-    n = np.asarray(ak.num(c)); jet = np.repeat(np.arange(len(n)), n)
+    n = np.asarray(ak.num(c))
+    jet = np.repeat(np.arange(len(n)), n)
     px, py, pz, _ = to_cartesian(_flat(c.pt), _flat(c.eta), _flat(c.phi))
     s = [np.bincount(jet, w, minlength=len(n)) for w in (px, py, pz, _flat(c.energy).astype(np.float64))]
     return np.hypot(s[0], s[1]), np.sqrt(np.clip(s[3]**2 - s[0]**2 - s[1]**2 - s[2]**2, 0, None))
@@ -434,7 +540,9 @@ def read_pfnano(
     names = list(_PFNANO_JET.values()) + list(_PFNANO_CAND.values()) + _PFNANO_LINK
     trees = []
     for p in paths:
-        t = open_tree(p, tree); _require(t, names, p); trees.append((p, t))
+        t = open_tree(p, tree)
+        _require(t, names, p)
+        trees.append((p, t))
     out, event0 = [], 0
     bar = progress(total=sum(t.num_entries for _, t in trees), unit="ev", desc="read_pfnano", show=show_progress)
     for p, t in trees:
@@ -443,23 +551,29 @@ def read_pfnano(
             n_c = np.asarray(ak.num(a["PFCands_pt"]))
             c = {k: _flat(a[b]) for k, b in _PFNANO_CAND.items()}
             c["energy"] = to_cartesian(c["pt"], c["eta"], c["phi"], c.pop("mass"))[3]
-            for k in ("d0", "d0err", "dz", "dzerr"): c[k] = np.where(c["charge"] != 0, c[k], np.nan)  # CMS stores -1 for neutrals
+            for k in ("d0", "d0err", "dz", "dzerr"):
+                c[k] = np.where(c["charge"] != 0, c[k], np.nan)  # CMS stores -1 for neutrals
             out.append(_linked_table(jets, n_j, c, n_c, _flat_links(a[_PFNANO_LINK[0]], a[_PFNANO_LINK[1]]), sel))
-            event0 += len(a); bar.update(len(a))
+            event0 += len(a)
+            bar.update(len(a))
     bar.close()
     table = _concat(out)
-    if table is None: raise JetADError(f"{paths[0]}: no fat jets pass the selection ({_selection_text(*sel)})")
+    if table is None:
+        raise JetADError(f"{paths[0]}: no fat jets pass the selection ({_selection_text(*sel)})")
     return table
 
 # %% ../nbs/01_io.ipynb #287f745e
 def _read_one(fn, path, offset:int, kwargs:dict):
     "One file of `read_many`: its jet table with events shifted by `offset`, or None if no jet passes."
-    try: t = fn([path], show_progress=False, **kwargs)
+    try:
+        t = fn([path], show_progress=False, **kwargs)
     except JetADError as e:
-        if "pass the selection" in str(e): return None
+        if "pass the selection" in str(e):
+            return None
         raise
     return ak.with_field(t, t["event"] + offset, "event")
 
+# %% ../nbs/01_io.ipynb #478ffdb5
 def read_many(
     paths, # ROOT files, globs or folders' globs (Delphes-format or CMS PFNano)
     reader:str="delphes", # 'delphes' or 'pfnano'
@@ -470,32 +584,57 @@ def read_many(
 ) -> ak.Array:
     "Read many ROOT files in parallel, one dask task per file, into the jet table a serial read gives."
     import glob
+
     from jetad_nb.core import dask_map
     readers = {"delphes": (read_delphes, "Delphes"), "pfnano": (read_pfnano, "Events")}
-    if reader not in readers: raise JetADError(f"reader: expected 'delphes' or 'pfnano', got {reader!r}")
+    if reader not in readers:
+        raise JetADError(f"reader: expected 'delphes' or 'pfnano', got {reader!r}")
     fn, tree = readers[reader][0], kwargs.get("tree", readers[reader][1])
-    files = [f for p in ([paths] if isinstance(paths, (str, Path)) else paths) for f in (sorted(glob.glob(str(p))) or [str(p)])]
-    if not files: raise JetADError("paths: expected at least one ROOT file, got none")
+    files = [
+        f
+        for p in ([paths] if isinstance(paths, (str, Path)) else paths)
+        for f in (sorted(glob.glob(str(p))) or [str(p)])
+    ]
+    if not files:
+        raise JetADError("paths: expected at least one ROOT file, got none")
     offsets = np.cumsum([0] + [open_tree(f, tree).num_entries for f in files[:-1]])
     jobs = [dict(fn=fn, path=f, offset=int(o), kwargs=kwargs) for f, o in zip(files, offsets)]
-    table = _concat([t for t in dask_map(_read_one, jobs, workers, scheduler, desc=f"read {len(files)} files", show_progress=show_progress) if t is not None])
-    if table is None: raise JetADError(f"{len(files)} files: no jets pass the selection ({_selection_text(kwargs.get('n_leading'), kwargs.get('min_pt', 20.0), kwargs.get('max_abs_eta'), kwargs.get('mass_window'))})")
+    table = _concat(
+        [
+            t
+            for t in dask_map(
+                _read_one, jobs, workers, scheduler, desc=f"read {len(files)} files", show_progress=show_progress
+            )
+            if t is not None
+        ]
+    )
+    if table is None:
+        raise JetADError(
+            f"{len(files)} files: no jets pass the selection ({_selection_text(kwargs.get('n_leading'), kwargs.get('min_pt', 20.0), kwargs.get('max_abs_eta'), kwargs.get('mass_window'))})"
+        )
     return table
 
 # %% ../nbs/01_io.ipynb #16183294
 def _lhco_store(path, key):
     "Open a pandas/PyTables LHC Olympics file; return the store and its (events, columns) shape."
     import pandas as pd
-    try: st = pd.HDFStore(path, "r")
-    except Exception as e: raise JetADError(f"{path}: not a readable HDF5 file ({_first_line(e)})") from None
+    try:
+        st = pd.HDFStore(path, "r")
+    except Exception as e:
+        raise JetADError(f"{path}: not a readable HDF5 file ({_first_line(e)})") from None
     keys = st.keys()
     if f"/{key}" not in keys:
-        st.close(); raise JetADError(f"{path}: no key '{key}' (found: {', '.join(keys[:10]) or 'none'}); expected the LHC Olympics table")
+        st.close()
+        raise JetADError(
+            f"{path}: no key '{key}' (found: {', '.join(keys[:10]) or 'none'}); expected the LHC Olympics table"
+        )
     shape = tuple(int(x) for x in st.get_storer(key).shape)
     if len(shape) != 2 or (shape[1] - 1) % 3:
-        st.close(); raise JetADError(f"{path}: table '{key}' has shape {shape}; expected (events, 3 x particles + 1)")
+        st.close()
+        raise JetADError(f"{path}: table '{key}' has shape {shape}; expected (events, 3 x particles + 1)")
     return st, shape
 
+# %% ../nbs/01_io.ipynb #238f62e7
 def read_lhco(
     path, # an LHC Olympics 2020 R&D HDF5 file
     r:float=1.0, # anti-kt radius
@@ -526,7 +665,8 @@ def read_lhco(
             jets, n_j = _jet_columns(jet, s, lab)
             out.append(_linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r))
     table = _concat(out)
-    if table is None: raise JetADError(f"{p}: no jets pass the selection ({_selection_text(*sel)})")
+    if table is None:
+        raise JetADError(f"{p}: no jets pass the selection ({_selection_text(*sel)})")
     return table
 
 # %% ../nbs/01_io.ipynb #a3e16bb7
@@ -543,23 +683,31 @@ def read_vrnn(
     try:
         with h5py.File(p, "r") as f:
             for k in ("constituents", "hlvs"):
-                if k not in f: raise JetADError(f"{p}: missing key '{k}'; expected a VRNN file with 'constituents' and 'hlvs'")
+                if k not in f:
+                    raise JetADError(f"{p}: missing key '{k}'; expected a VRNN file with 'constituents' and 'hlvs'")
             c, h = f["constituents"][:], f["hlvs"][:]
-    except OSError as e: raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
+    except OSError as e:
+        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
     if c.ndim != 4 or c.shape[-1] != 4 or h.shape[:2] != c.shape[:2] or h.shape[-1] != len(VRNN_HLVS):
-        raise JetADError(f"{p}: 'constituents' {c.shape} / 'hlvs' {h.shape}; expected (event, slot, 1+n, 4) and (event, slot, 10)")
+        raise JetADError(
+            f"{p}: 'constituents' {c.shape} / 'hlvs' {h.shape}; expected (event, slot, 1+n, 4) and (event, slot, 10)"
+        )
     ev, slot = np.nonzero(c[:, :, 0, 0] > 0)
     bad = np.isnan(h[ev, slot]).any(axis=1)
-    if bad.any(): warnings.warn(f"{p}: dropped {int(bad.sum())} jets whose 'hlvs' contain NaN")
+    if bad.any():
+        warnings.warn(f"{p}: dropped {int(bad.sum())} jets whose 'hlvs' contain NaN")
     ev, slot = ev[~bad], slot[~bad]
     jet, cons, hl = c[ev, slot, 0], c[ev, slot, 1:], h[ev, slot]
-    jets = dict(pt=jet[:, 0], eta=jet[:, 1], phi=jet[:, 2], mass=jet[:, 3], event=ev, rank=slot, label=np.full(len(ev), label))
+    jets = dict(
+        pt=jet[:, 0], eta=jet[:, 1], phi=jet[:, 2], mass=jet[:, 3], event=ev, rank=slot, label=np.full(len(ev), label)
+    )
     jets |= {name: hl[:, i] for i, name in enumerate(VRNN_HLVS)}
     keep = _jet_mask(jets, n_leading, min_pt, None, None)
     real = cons[keep][:, :, 0] > 0
     flat = cons[keep][real]
     cflat = {"pt": flat[:, 0], "eta": flat[:, 1], "phi": flat[:, 2], "energy": flat[:, 0] * np.cosh(flat[:, 1])}
-    if not keep.any(): raise JetADError(f"{p}: no jets pass the selection ({_selection_text(n_leading, min_pt, None, None)})")
+    if not keep.any():
+        raise JetADError(f"{p}: no jets pass the selection ({_selection_text(n_leading, min_pt, None, None)})")
     counts = real.sum(axis=1)
     return jet_table({k: v[keep] for k, v in jets.items()}, cflat, counts)
 
@@ -588,9 +736,11 @@ def write_jets_h5(
     **params, # what produced the table (stored as JSON in the 'params' attribute)
 ) -> Path:
     "Write a jet table to an HDF5 cache file atomically."
-    if compression not in (None, "lzf", "gzip"): raise JetADError(f"compression: expected None, 'lzf' or 'gzip', got {compression!r}")
+    if compression not in (None, "lzf", "gzip"):
+        raise JetADError(f"compression: expected None, 'lzf' or 'gzip', got {compression!r}")
     missing = [k for k in list(JET_FIELDS) + ["constituents"] if k not in table.fields]
-    if missing: raise JetADError(f"table: missing field '{missing[0]}'; expected a jet table from jetad_nb.io")
+    if missing:
+        raise JetADError(f"table: missing field '{missing[0]}'; expected a jet table from jetad_nb.io")
     counts = np.asarray(ak.num(table.constituents), dtype=np.int32)
     width = max(int(counts.max(initial=0)), 1)
     pad = np.arange(width)[None, :] < counts[:, None]
@@ -599,17 +749,24 @@ def write_jets_h5(
             f.attrs["jetad_schema"] = SCHEMA_VERSION
             f.attrs["params"] = json.dumps(params, default=str)
             for k in table.fields:
-                if k != "constituents": f.create_dataset(f"jets/{k}", data=np.asarray(table[k]))
+                if k != "constituents":
+                    f.create_dataset(f"jets/{k}", data=np.asarray(table[k]))
             f.create_dataset("constituents/counts", data=counts)
             for k, dt in CONSTITUENT_FIELDS.items():
                 flat = np.asarray(ak.flatten(table.constituents[k]), dtype=dt)
                 fill = CONSTITUENT_SENTINELS.get(k, 0)
                 padded = np.full((len(counts), width), fill, dtype=dt)
                 padded[pad] = flat
-                f.create_dataset(f"constituents/{k}", data=padded, compression=compression, shuffle=compression is not None,
-                                 chunks=(min(len(counts), 1024) or 1, width))
+                f.create_dataset(
+                    f"constituents/{k}",
+                    data=padded,
+                    compression=compression,
+                    shuffle=compression is not None,
+                    chunks=(min(len(counts), 1024) or 1, width),
+                )
     return Path(path)
 
+# %% ../nbs/01_io.ipynb #b1a25016
 def read_jets_h5(
     path, # an HDF5 cache written by `write_jets_h5`
     start:int=0, # first jet
@@ -617,20 +774,26 @@ def read_jets_h5(
 ) -> ak.Array:
     "Read a jet table from an HDF5 cache, checking the schema version and keys."
     p = check_file(path, "a jetad-nb HDF5 jet cache")
-    try: f = h5py.File(p, "r")
-    except OSError as e: raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
+    try:
+        f = h5py.File(p, "r")
+    except OSError as e:
+        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
     with f:
         v = f.attrs.get("jetad_schema")
-        if v is None: raise JetADError(f"{p}: attribute 'jetad_schema' missing; expected a jetad-nb jet cache")
-        if int(v) != SCHEMA_VERSION: raise JetADError(f"{p}: schema version {int(v)}, expected {SCHEMA_VERSION}; regenerate the cache")
+        if v is None:
+            raise JetADError(f"{p}: attribute 'jetad_schema' missing; expected a jetad-nb jet cache")
+        if int(v) != SCHEMA_VERSION:
+            raise JetADError(f"{p}: schema version {int(v)}, expected {SCHEMA_VERSION}; regenerate the cache")
         for k in [f"jets/{k}" for k in JET_FIELDS] + ["constituents/counts"] + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
-            if k not in f: raise JetADError(f"{p}: key '{k}' missing; expected a complete jetad-nb jet cache")
+            if k not in f:
+                raise JetADError(f"{p}: key '{k}' missing; expected a complete jetad-nb jet cache")
         counts = f["constituents/counts"][start:stop].astype(np.int64)
         pad = np.arange(f["constituents/pt"].shape[1])[None, :] < counts[:, None]
         jets = {k: f[f"jets/{k}"][start:stop] for k in f["jets"]}
         cons = {k: f[f"constituents/{k}"][start:stop][pad] for k in CONSTITUENT_FIELDS}
     return jet_table(jets, cons, counts)
 
+# %% ../nbs/01_io.ipynb #0ed933e6
 def jets_h5_params(
     path, # an HDF5 cache written by `write_jets_h5`
 ) -> dict:
@@ -644,21 +807,34 @@ def detect_format(
 ) -> str:
     "'delphes', 'pfnano', 'cache', 'lhco' or 'vrnn', from the file's content; JetADError if none fits."
     p = check_file(path)
-    with open(p, "rb") as fh: magic = fh.read(8)
+    with open(p, "rb") as fh:
+        magic = fh.read(8)
     if magic[:4] == b"root":
-        try: keys = set(uproot.open(p).keys(cycle=False))
-        except Exception as e: raise JetADError(f"{p}: not a readable ROOT file ({_first_line(e)})") from None
-        if "Delphes" in keys: return "delphes"
-        if "Events" in keys: return "pfnano"
-        raise JetADError(f"{p}: ROOT file without tree 'Delphes' or 'Events' (found: {', '.join(sorted(keys)[:10]) or 'no keys'})")
+        try:
+            keys = set(uproot.open(p).keys(cycle=False))
+        except Exception as e:
+            raise JetADError(f"{p}: not a readable ROOT file ({_first_line(e)})") from None
+        if "Delphes" in keys:
+            return "delphes"
+        if "Events" in keys:
+            return "pfnano"
+        raise JetADError(
+            f"{p}: ROOT file without tree 'Delphes' or 'Events' (found: {', '.join(sorted(keys)[:10]) or 'no keys'})"
+        )
     if magic == b"\x89HDF\r\n\x1a\n":
         with h5py.File(p, "r") as f:
-            if "jetad_schema" in f.attrs: return "cache"
-            if "df" in f: return "lhco"
-            if "constituents" in f and "hlvs" in f: return "vrnn"
-            raise JetADError(f"{p}: HDF5 file with keys {list(f.keys())[:10]}; expected a jetad-nb cache, LHCO 'df' or VRNN 'constituents'/'hlvs'")
+            if "jetad_schema" in f.attrs:
+                return "cache"
+            if "df" in f:
+                return "lhco"
+            if "constituents" in f and "hlvs" in f:
+                return "vrnn"
+            raise JetADError(
+                f"{p}: HDF5 file with keys {list(f.keys())[:10]}; expected a jetad-nb cache, LHCO 'df' or VRNN 'constituents'/'hlvs'"
+            )
     raise JetADError(f"{p}: neither ROOT nor HDF5 (first bytes {magic[:4]!r})")
 
+# %% ../nbs/01_io.ipynb #dfeab41b
 READERS = {"delphes": read_delphes, "pfnano": read_pfnano, "cache": read_jets_h5, "lhco": read_lhco, "vrnn": read_vrnn}
 
 def read_jets(

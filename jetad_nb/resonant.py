@@ -4,13 +4,28 @@
 
 # %% ../nbs/12_resonant_search.ipynb #8aae21bf
 from __future__ import annotations
+
 import time
 from dataclasses import dataclass
+
 import numpy as np
+
 from .core import JetADError, progress
+from jetad_nb.extrapolation import (
+    Events,
+    Flow,
+    MinMax,
+    anomaly_scores,
+    check_methods,
+    closure_auc,
+    in_region,
+    inject,
+    read_events_h5,
+    sic_summary,
+    split_data,
+    train_density,
+)
 from .io import to_cartesian, to_ptetaphim
-from .extrapolation import (Events, MinMax, in_region, inject, Flow, train_density, anomaly_scores, closure_auc,
-                                    sic_summary, split_data, read_events_h5, check_methods)
 
 # %% auto #0
 __all__ = ['CONTEXT_RES', 'FEATURES_RES', 'RESONANT_METHODS', 'resonant_features', 'mjj_ratio', 'LogitScaler', 'Preprocess',
@@ -29,13 +44,18 @@ def resonant_features(
 ) -> Events:
     "LHC Olympics R&D features per event: context m_jj; x = (m_j1 lighter jet, m_j2 - m_j1, tau21_j1, tau21_j2)."
     for f in ("pt", "eta", "phi", "mass", "tau1", "tau2", "event", "rank") + (("label",) if label is None else ()):
-        if f not in table.fields: raise JetADError(f"table: missing field {f!r}; expected a jet table with tau1, tau2, event and rank")
+        if f not in table.fields:
+            raise JetADError(f"table: missing field {f!r}; expected a jet table with tau1, tau2, event and rank")
     rank = table["rank"].to_numpy()
     a, b = table[rank == 0], table[rank == 1]
     _, i1, i2 = np.intersect1d(a.event.to_numpy(), b.event.to_numpy(), return_indices=True)
     a, b = a[i1], b[i2]
     g = lambda j, k: j[k].to_numpy().astype(np.float64)
-    keep = (np.maximum(g(a, "pt"), g(b, "pt")) > min_lead_pt) & (np.abs(g(a, "eta")) < max_abs_eta) & (np.abs(g(b, "eta")) < max_abs_eta)
+    keep = (
+        (np.maximum(g(a, "pt"), g(b, "pt")) > min_lead_pt)
+        & (np.abs(g(a, "eta")) < max_abs_eta)
+        & (np.abs(g(b, "eta")) < max_abs_eta)
+    )
     a, b = a[keep], b[keep]
     p4 = lambda j: to_cartesian(g(j, "pt"), g(j, "eta"), g(j, "phi"), g(j, "mass"))
     mjj = to_ptetaphim(*[u + v for u, v in zip(p4(a), p4(b))])[3]
@@ -57,9 +77,13 @@ def mjj_ratio(
     bins = np.asarray(bins, dtype=float)
     ht, hl = (np.histogram(e.c[:, 0], bins)[0].astype(float) for e in (tight, loose))
     nt, nl = ((e.c[:, 0] > norm_above).sum() for e in (tight, loose))
-    if nt == 0 or nl == 0: raise JetADError(f"norm_above: no events above {norm_above} GeV in one of the samples")
+    if nt == 0 or nl == 0:
+        raise JetADError(f"norm_above: no events above {norm_above} GeV in one of the samples")
     r = np.divide(ht / nt, hl / nl, out=np.full(len(ht), np.nan), where=hl > 0)
-    err = r * np.sqrt(np.divide(1, ht, out=np.full(len(ht), np.nan), where=ht > 0) + np.divide(1, hl, out=np.full(len(ht), np.nan), where=hl > 0))
+    err = r * np.sqrt(
+        np.divide(1, ht, out=np.full(len(ht), np.nan), where=ht > 0)
+        + np.divide(1, hl, out=np.full(len(ht), np.nan), where=hl > 0)
+    )
     return 0.5 * (bins[1:] + bins[:-1]), r, err
 
 # %% ../nbs/12_resonant_search.ipynb #6a18a447
@@ -76,10 +100,13 @@ class LogitScaler:
     def fit(cls, x, margin:float=0.01, eps:float=1e-4) -> LogitScaler:
         "Fit on the rows of x (n, d); the range is widened by `margin` of its width on each side."
         x = np.asarray(x, dtype=np.float64)
-        if len(x) < 2: raise JetADError(f"x: expected at least 2 rows to fit the scaler, got {len(x)}")
-        lo, hi = x.min(0), x.max(0); w = np.where(hi > lo, hi - lo, 1.0)
+        if len(x) < 2:
+            raise JetADError(f"x: expected at least 2 rows to fit the scaler, got {len(x)}")
+        lo, hi = x.min(0), x.max(0)
+        w = np.where(hi > lo, hi - lo, 1.0)
         s = cls(lo - margin * w, hi + margin * w, np.zeros(x.shape[1]), np.ones(x.shape[1]), eps)
-        z = s._logit(x); s.mean, s.std = z.mean(0), np.where(z.std(0) > 0, z.std(0), 1.0)
+        z = s._logit(x)
+        s.mean, s.std = z.mean(0), np.where(z.std(0) > 0, z.std(0), 1.0)
         return s
 
     def _logit(self, x):
@@ -108,7 +135,8 @@ class Preprocess:
     def fit(cls, data:Events, sr, sb) -> Preprocess:
         "Fit both scalers on observed data; check the SR lies inside the SB window."
         sr, sb = tuple(map(float, sr)), tuple(map(float, sb))
-        if not (sb[0] < sr[0] < sr[1] < sb[1]): raise JetADError(f"sr, sb: expected sb[0] < sr[0] < sr[1] < sb[1], got sr={sr}, sb={sb}")
+        if not (sb[0] < sr[0] < sr[1] < sb[1]):
+            raise JetADError(f"sr, sb: expected sb[0] < sr[0] < sr[1] < sb[1], got sr={sr}, sb={sb}")
         return cls(MinMax.fit(data.c), LogitScaler.fit(data.x), sr, sb)
 
     def __call__(self, ev:Events) -> Events:
@@ -120,6 +148,7 @@ class Preprocess:
         lo, hi = self.cs(np.array([[getattr(self, which)[0]], [getattr(self, which)[1]]]))[:, 0]
         return float(lo), float(hi)
 
+# %% ../nbs/12_resonant_search.ipynb #577daaaf
 def regions(
     ev:Events, # events (scaled or not, matching the edges)
     sr:tuple, # (low, high) SR edges
@@ -142,12 +171,14 @@ def split_background(
     parts = split_data(background[in_sr], None, frac_ideal, frac_test, seed)
     return parts | {"data": Events.concat(parts["data"], background[~in_sr])}
 
+# %% ../nbs/12_resonant_search.ipynb #bee64159
 def split_signal(
     signal:Events, # signal events
     seed:int=1234, # seed of the split
 ) -> dict: # {'pool', 'test', 'train'} Events
     "Split the signal sample in thirds: injection pool, test signal, supervised training signal."
-    perm = np.random.default_rng(seed).permutation(len(signal)); k = len(signal) // 3
+    perm = np.random.default_rng(seed).permutation(len(signal))
+    k = len(signal) // 3
     return {"pool": signal[perm[:k]], "test": signal[perm[k:2 * k]], "train": signal[perm[2 * k:]]}
 
 # %% ../nbs/12_resonant_search.ipynb #1b1566de
@@ -160,13 +191,17 @@ def sample_window(
     "Draw from a Gaussian KDE of the observed values (Scott's bandwidth), rejecting draws outside the window."
     from scipy.stats import gaussian_kde
     m = np.asarray(m, dtype=np.float64).ravel()
-    if len(m) < 2: raise JetADError(f"m: expected at least 2 values in the window to fit a KDE, got {len(m)}")
+    if len(m) < 2:
+        raise JetADError(f"m: expected at least 2 values in the window to fit a KDE, got {len(m)}")
     kde, rng, out, have = gaussian_kde(m), np.random.default_rng(seed), [], 0
     while have < n:
         d = kde.resample(2 * (n - have) + 100, seed=rng)[0]
-        d = d[(d > window[0]) & (d < window[1])]; out.append(d); have += len(d)
+        d = d[(d > window[0]) & (d < window[1])]
+        out.append(d)
+        have += len(d)
     return np.concatenate(out)[:n]
 
+# %% ../nbs/12_resonant_search.ipynb #8c445234
 def cathode_template(
     flow:Flow, # flow p(x | c) trained on SB data
     data_sr:Events, # SR data (its context is what the KDE learns)
@@ -180,6 +215,7 @@ def cathode_template(
     torch.manual_seed(seed)
     return Events(c, flow.sample(c), np.zeros(len(c), bool))
 
+# %% ../nbs/12_resonant_search.ipynb #86f469aa
 def x_only(
     ev:Events, # events
 ) -> Events:
@@ -212,23 +248,46 @@ def run_resonant(
     data_sr, data_sb = regions(data, sr, sb)
     ideal_sr, test_sr, sig_sr = (regions(e, sr, sb)[0] for e in (ideal, test, sig_train))
     if min(len(data_sr), len(data_sb), len(ideal_sr), len(test_sr)) == 0:
-        raise JetADError(f"data: an empty region (SR data {len(data_sr)}, SB data {len(data_sb)}, idealized {len(ideal_sr)}, test {len(test_sr)})")
+        raise JetADError(
+            f"data: an empty region (SR data {len(data_sr)}, SB data {len(data_sb)}, idealized {len(ideal_sr)}, test {len(test_sr)})"
+        )
     y = test_sr.signal.astype(int)
     rows, curves = [], {}
     for name in progress(methods, desc="methods", show=show_progress):
         t0, flow_auc = time.perf_counter(), float("nan")
         if name == "cathode":
-            flow = train_density(Flow(data.x.shape[1], data.c.shape[1], **(flow_arch or {})), data_sb.x, data_sb.c, **({"seed": seed} | (flow_kwargs or {})))
+            flow = train_density(
+                Flow(data.x.shape[1], data.c.shape[1], **(flow_arch or {})),
+                data_sb.x,
+                data_sb.c,
+                **({"seed": seed} | (flow_kwargs or {})),
+            )
             bkg = cathode_template(flow, data_sr, sr, oversample, seed)
             flow_auc = closure_auc(x_only(bkg), np.ones(len(bkg)), x_only(ideal_sr), **ck)
-        bkg, sig = {"cathode": lambda: (bkg, data_sr), "cwola": lambda: (data_sb, data_sr), "idealized": lambda: (ideal_sr, data_sr),
-                    "supervised": lambda: (ideal_sr, sig_sr)}[name]()
+        bkg, sig = {
+            "cathode": lambda: (bkg, data_sr),
+            "cwola": lambda: (data_sb, data_sr),
+            "idealized": lambda: (ideal_sr, data_sr),
+            "supervised": lambda: (ideal_sr, sig_sr),
+        }[name]()
         s = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(sig), x_only(test_sr), n_ensemble, **ck)
         curves[name] = (y, s)
-        n_sig = int(data_sr.signal.sum()); n_bkg = len(data_sr) - n_sig
-        rows.append({"method": name, "flow_auc": flow_auc, **sic_summary(y, s), "seconds": time.perf_counter() - t0, "n_data_sr": len(data_sr),
-                     "n_signal_sr": n_sig, "s_over_sqrt_b": n_sig / np.sqrt(max(n_bkg, 1)), "n_data_sb": len(data_sb),
-                     "n_test_bkg": int((y == 0).sum()), "n_test_sig": int(y.sum())})
+        n_sig = int(data_sr.signal.sum())
+        n_bkg = len(data_sr) - n_sig
+        rows.append(
+            {
+                "method": name,
+                "flow_auc": flow_auc,
+                **sic_summary(y, s),
+                "seconds": time.perf_counter() - t0,
+                "n_data_sr": len(data_sr),
+                "n_signal_sr": n_sig,
+                "s_over_sqrt_b": n_sig / np.sqrt(max(n_bkg, 1)),
+                "n_data_sb": len(data_sb),
+                "n_test_bkg": int((y == 0).sum()),
+                "n_test_sig": int(y.sum()),
+            }
+        )
     return pd.DataFrame(rows), curves
 
 # %% ../nbs/12_resonant_search.ipynb #8d92596b
@@ -252,6 +311,9 @@ def resonant_scan(
         parts = split_background(background, sr, frac_ideal, frac_test, seed=sd)
         data = inject(parts["data"], sp["pool"], sb_, [sr[0]], seed=sd, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
-        tab, cv = run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=sd, show_progress=False, **run_kwargs)
-        rows.append(tab.assign(s_over_b=sb_, seed=sd)); curves[(sb_, sd)] = cv
+        tab, cv = run_resonant(
+            data, parts["ideal"], test, sp["train"], sr, sb, seed=sd, show_progress=False, **run_kwargs
+        )
+        rows.append(tab.assign(s_over_b=sb_, seed=sd))
+        curves[(sb_, sd)] = cv
     return pd.concat(rows, ignore_index=True), curves

@@ -4,12 +4,19 @@
 
 # %% ../nbs/11_run.ipynb #6abf13ed
 from __future__ import annotations
-import argparse, os, sys, time, datetime
+
+import argparse
+import datetime
+import os
+import sys
+import time
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from .core import JetADError, atomic_path, atomic_write, data_dir, shared_data_dir, _PKG_DIR
-from .io import detect_format, read_jets, write_jets_h5, jet_summary
+
+from .core import _PKG_DIR, JetADError, atomic_path, atomic_write, data_dir, shared_data_dir
+from .io import detect_format, jet_summary, read_jets, write_jets_h5
 
 # %% auto #0
 __all__ = ['NOT_IN_RUN', 'PRESETS', 'SAMPLE_SUFFIXES', 'nbs_dir', 'pipeline_notebooks', 'notebook_parameters',
@@ -25,38 +32,56 @@ def nbs_dir() -> Path:
     "The notebooks folder of the checkout (`nbs/` beside `data/`)."
     return data_dir().parent / "nbs"
 
+# %% ../nbs/11_run.ipynb #d4de4bd1
 def pipeline_notebooks(
     folder=None, # notebooks folder (None: `nbs_dir()`)
 ) -> list[Path]:
     "The numbered notebooks that the main job runs, in order (those of `NOT_IN_RUN` excluded)."
     folder = Path(folder) if folder else nbs_dir()
-    if not folder.is_dir(): raise JetADError(f"{folder}: notebooks folder not found (jetad run needs a source checkout with nbs/)")
+    if not folder.is_dir():
+        raise JetADError(f"{folder}: notebooks folder not found (jetad run needs a source checkout with nbs/)")
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem not in NOT_IN_RUN)
 
+# %% ../nbs/11_run.ipynb #a9e095fd
 def _type_of(name:str, default) -> str:
     "The type name a parameter accepts, from its default (or a hint when the default is None)."
     if default is None:
         return _TYPE_HINTS.get(name, "path" if name.endswith(("_path", "_dir", "_root")) else "any")
-    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", tuple: "list", dict: "dict"}.get(type(default), "any")
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", tuple: "list", dict: "dict"}.get(
+        type(default), "any"
+    )
 
+# %% ../nbs/11_run.ipynb #d9b41cc8
 def notebook_parameters(
     path, # a notebook with a cell tagged 'parameters'
 ) -> dict: # {name: {'default', 'type', 'help'}}
     "Parse a notebook's papermill parameters cell: default values, inferred types and the comments as help."
-    import ast, json, io, tokenize
+    import ast
+    import io
+    import json
+    import tokenize
     path = Path(path)
-    try: cells = json.loads(path.read_text())["cells"]
-    except (OSError, ValueError, KeyError) as e: raise JetADError(f"{path}: not a readable notebook ({e})") from None
+    try:
+        cells = json.loads(path.read_text())["cells"]
+    except (OSError, ValueError, KeyError) as e:
+        raise JetADError(f"{path}: not a readable notebook ({e})") from None
     src = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if not src: raise JetADError(f"{path}: no cell tagged 'parameters'")
+    if not src:
+        raise JetADError(f"{path}: no cell tagged 'parameters'")
     code = "".join(src[0]["source"])
-    comments = {t.start[0]: t.string.lstrip("# ").strip() for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.COMMENT}
+    comments = {
+        t.start[0]: t.string.lstrip("# ").strip()
+        for t in tokenize.generate_tokens(io.StringIO(code).readline)
+        if t.type == tokenize.COMMENT
+    }
     out = {}
     for node in ast.parse(code).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            try: default = ast.literal_eval(node.value)
-            except ValueError: raise JetADError(f"{path}: parameter {name!r} has a default that is not a literal") from None
+            try:
+                default = ast.literal_eval(node.value)
+            except ValueError:
+                raise JetADError(f"{path}: parameter {name!r} has a default that is not a literal") from None
             out[name] = {"default": default, "type": _type_of(name, default), "help": comments.get(node.lineno, "")}
     return out
 
@@ -64,42 +89,121 @@ def notebook_parameters(
 PRESETS = {
     "tutorial": {},
     "production": {
-        "05_autoencoder": dict(qcd_path="{data}/qcd.h5", signal_path="{data}/top.h5", n_test_background=20000, n_train=44000, n_val=10000,
-                               n_test_signal=10000, channels=16, encoding_dim=12, epochs=40, batch_size=256, patience=3,
-                               scan_dims=[2, 4, 6, 8, 12, 16, 24, 32], scan_epochs=10, n_scan_train=10000),
-        "06_vae_images": dict(qcd_path="{data}/qcd.h5", signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5"}, n_test_background=20000,
-                              n_train=30000, n_val=8000, n_test_signal=10000, epochs=20, batch_size=256, patience=3),
-        "07_vae_constituents": dict(qcd_path="{data}/qcd.h5", signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5", "h4q": "{data}/h4q.h5"},
-                                    min_pt=450.0, n_train=50000, n_val=10000, n_test=20000, n_test_signal=10000, epochs=50, patience=8),
-        "08_vrnn": dict(qcd_path="{data}/qcd_hi.h5", signal_paths={"wprime": "{data}/wprime.h5", "top": "{data}/top_hi.h5"}, min_pt=1200.0,
-                        n_train=20000, n_val=4000, n_test=6000, n_test_signal=6000, epochs=100, patience=10),
-        "09_extrapolation_toy": dict(n_data=100000, n_mc=100000, n_signal=20000, injections=[0.0, 0.003848, 0.009958, 0.022452, 0.048],
-                                     seeds=[0, 1, 2], n_ensemble=5, clf_epochs=20, flow_epochs=15, flow_hidden=[128, 128]),
-        "10_extrapolation_physics": dict(data_path="{data}/extrap/qcd.h5", mc_path="{data}/extrap/qcd_mc.h5", signal_path="{data}/extrap/hv.h5",
-                                         met_min=30.0, injections=[0.0, 0.01, 0.02], seeds=[0, 1], n_ensemble=5, clf_epochs=20, flow_epochs=15,
-                                         flow_hidden=[128, 128]),
-        "12_resonant_search": dict(data_path="{data}/lhco_events.h5", injections=[0.0, 0.003, 0.006, 0.01, 0.015], seeds=[0, 1, 2],
-                                   n_ensemble=5, clf_epochs=100, clf_patience=10, flow_epochs=100, flow_hidden=[128, 128]),
+        "05_autoencoder": dict(
+            qcd_path="{data}/qcd.h5",
+            signal_path="{data}/top.h5",
+            n_test_background=20000,
+            n_train=44000,
+            n_val=10000,
+            n_test_signal=10000,
+            channels=16,
+            encoding_dim=12,
+            epochs=40,
+            batch_size=256,
+            patience=3,
+            scan_dims=[2, 4, 6, 8, 12, 16, 24, 32],
+            scan_epochs=10,
+            n_scan_train=10000,
+        ),
+        "06_vae_images": dict(
+            qcd_path="{data}/qcd.h5",
+            signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5"},
+            n_test_background=20000,
+            n_train=30000,
+            n_val=8000,
+            n_test_signal=10000,
+            epochs=20,
+            batch_size=256,
+            patience=3,
+        ),
+        "07_vae_constituents": dict(
+            qcd_path="{data}/qcd.h5",
+            signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5", "h4q": "{data}/h4q.h5"},
+            min_pt=450.0,
+            n_train=50000,
+            n_val=10000,
+            n_test=20000,
+            n_test_signal=10000,
+            epochs=50,
+            patience=8,
+        ),
+        "08_vrnn": dict(
+            qcd_path="{data}/qcd_hi.h5",
+            signal_paths={"wprime": "{data}/wprime.h5", "top": "{data}/top_hi.h5"},
+            min_pt=1200.0,
+            n_train=20000,
+            n_val=4000,
+            n_test=6000,
+            n_test_signal=6000,
+            epochs=100,
+            patience=10,
+        ),
+        "09_extrapolation_toy": dict(
+            n_data=100000,
+            n_mc=100000,
+            n_signal=20000,
+            injections=[0.0, 0.003848, 0.009958, 0.022452, 0.048],
+            seeds=[0, 1, 2],
+            n_ensemble=5,
+            clf_epochs=20,
+            flow_epochs=15,
+            flow_hidden=[128, 128],
+        ),
+        "10_extrapolation_physics": dict(
+            data_path="{data}/extrap/qcd.h5",
+            mc_path="{data}/extrap/qcd_mc.h5",
+            signal_path="{data}/extrap/hv.h5",
+            met_min=30.0,
+            injections=[0.0, 0.01, 0.02],
+            seeds=[0, 1],
+            n_ensemble=5,
+            clf_epochs=20,
+            flow_epochs=15,
+            flow_hidden=[128, 128],
+        ),
+        "12_resonant_search": dict(
+            data_path="{data}/lhco_events.h5",
+            injections=[0.0, 0.003, 0.006, 0.01, 0.015],
+            seeds=[0, 1, 2],
+            n_ensemble=5,
+            clf_epochs=100,
+            clf_patience=10,
+            flow_epochs=100,
+            flow_hidden=[128, 128],
+        ),
     },
 }
 
 def _check_value(nb:str, name:str, spec:dict, value):
     "Raise a one-line JetADError if `value` does not fit the parameter's type."
     t = spec["type"]
-    ok = {"bool": lambda v: isinstance(v, bool), "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-          "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "str": lambda v: isinstance(v, str),
-          "list": lambda v: isinstance(v, (list, tuple)), "dict": lambda v: isinstance(v, dict),
-          "path": lambda v: isinstance(v, (str, list)), "any": lambda v: True}[t]
+    ok = {
+        "bool": lambda v: isinstance(v, bool),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "list": lambda v: isinstance(v, (list, tuple)),
+        "dict": lambda v: isinstance(v, dict),
+        "path": lambda v: isinstance(v, (str, list)),
+        "any": lambda v: True,
+    }[t]
     if not (ok(value) or (value is None and spec["default"] is None)):
-        raise JetADError(f"{nb}: parameter {name!r} expects {t} (default {spec['default']!r}), got {type(value).__name__} {value!r}")
+        raise JetADError(
+            f"{nb}: parameter {name!r} expects {t} (default {spec['default']!r}), got {type(value).__name__} {value!r}"
+        )
 
+# %% ../nbs/11_run.ipynb #e8a3d505
 def _substitute(value, data_dir_:str):
     "Replace '{data}' in strings (also inside lists and dicts) by the production data folder."
-    if isinstance(value, str): return value.replace("{data}", data_dir_)
-    if isinstance(value, (list, tuple)): return [_substitute(v, data_dir_) for v in value]
-    if isinstance(value, dict): return {k: _substitute(v, data_dir_) for k, v in value.items()}
+    if isinstance(value, str):
+        return value.replace("{data}", data_dir_)
+    if isinstance(value, (list, tuple)):
+        return [_substitute(v, data_dir_) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, data_dir_) for k, v in value.items()}
     return value
 
+# %% ../nbs/11_run.ipynb #f749d6a3
 def resolve_parameters(
     notebooks:list, # notebook paths (from `pipeline_notebooks`)
     preset:str="tutorial", # a key of PRESETS
@@ -108,27 +212,40 @@ def resolve_parameters(
     data_dir_:str="runs/data", # what '{data}' in preset values stands for
 ) -> dict: # {notebook stem: {parameter: value}} holding only what differs from the defaults' source
     "Merge preset, config and overrides per notebook and check every name and type before anything runs."
-    if preset not in PRESETS: raise JetADError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
+    if preset not in PRESETS:
+        raise JetADError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
     specs = {p.stem: notebook_parameters(p) for p in notebooks}
     def target(key:str, where:str) -> list:
-        if key == "all": return list(specs)
+        if key == "all":
+            return list(specs)
         hit = [s for s in specs if s == key or s.split("_")[0] == key]
-        if not hit: raise JetADError(f"{where}: unknown notebook {key!r}; expected 'all', a notebook name or its number ({', '.join(specs)})")
+        if not hit:
+            raise JetADError(
+                f"{where}: unknown notebook {key!r}; expected 'all', a notebook name or its number ({', '.join(specs)})"
+            )
         return hit
     layers = [(nb, k, v, f"preset {preset}") for nb, d in PRESETS[preset].items() if nb in specs for k, v in d.items()]
     for key, d in (config or {}).items():
-        if not isinstance(d, dict): raise JetADError(f"config: {key!r} must map parameter names to values, got {type(d).__name__}")
-        layers += [(nb, k, v, "config") for nb in target(str(key), "config") for k, v in d.items() if key != "all" or k in specs[nb]]
+        if not isinstance(d, dict):
+            raise JetADError(f"config: {key!r} must map parameter names to values, got {type(d).__name__}")
+        layers += [
+            (nb, k, v, "config")
+            for nb in target(str(key), "config")
+            for k, v in d.items()
+            if key != "all" or k in specs[nb]
+        ]
         if key == "all" and (bad := [k for k in d if not any(k in s for s in specs.values())]):
             raise JetADError(f"config: 'all' sets {bad[0]!r}, which no notebook has")
     for key, v in overrides:
         nb_key, _, name = key.rpartition(".")
         nbs = target(nb_key, f"-p {key}") if nb_key else [s for s in specs if name in specs[s]]
-        if not nbs: raise JetADError(f"-p {key}: no notebook has a parameter {name!r} (see jetad run --list)")
+        if not nbs:
+            raise JetADError(f"-p {key}: no notebook has a parameter {name!r} (see jetad run --list)")
         layers += [(nb, name, v, f"-p {key}") for nb in nbs]
     out = {s: {} for s in specs}
     for nb, name, v, where in layers:
-        if name not in specs[nb]: raise JetADError(f"{nb}: unknown parameter {name!r} (from {where}); known: {', '.join(specs[nb])}")
+        if name not in specs[nb]:
+            raise JetADError(f"{nb}: unknown parameter {name!r} (from {where}); known: {', '.join(specs[nb])}")
         v = _substitute(v, data_dir_)
         _check_value(nb, name, specs[nb][name], v)
         out[nb][name] = v
@@ -146,31 +263,49 @@ def _file_stamps(paths) -> list:
             out += [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return out
 
+# %% ../nbs/11_run.ipynb #7052b594
 def _strings(params:dict, skip=()) -> list:
     "Every string among the parameter values (also inside lists and dicts), except those of the `skip` names."
-    def walk(v): return [v] if isinstance(v, str) else [x for u in (v.values() if isinstance(v, dict) else v) for x in walk(u)] if isinstance(v, (list, tuple, dict)) else []
+    def walk(v):
+        return (
+            [v]
+            if isinstance(v, str)
+            else [x for u in (v.values() if isinstance(v, dict) else v) for x in walk(u)]
+            if isinstance(v, (list, tuple, dict))
+            else []
+        )
     return [x for k, v in params.items() if k not in skip for x in walk(v)]
 
+# %% ../nbs/11_run.ipynb #c64089a3
 def input_hash(
     notebook, # notebook path
     params:dict, # the parameters it runs with
 ) -> str:
     "SHA-256 of a notebook run's inputs: notebook, package source, parameters and data-file stamps (not its outputs)."
-    import hashlib, json
+    import hashlib
+    import json
     h = hashlib.sha256(Path(notebook).read_bytes())
-    for f in sorted((_PKG_DIR).glob("*.py")): h.update(f.name.encode()); h.update(f.read_bytes())
+    for f in sorted((_PKG_DIR).glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
-    paths = [data_dir()] + [v for v in _strings(params, skip=("results_path", "checkpoint_dir")) if "/" in v or "*" in v]   # not the run's outputs
+    paths = [data_dir()] + [
+        v for v in _strings(params, skip=("results_path", "checkpoint_dir")) if "/" in v or "*" in v
+    ]  # not the run's outputs
     h.update(json.dumps(_file_stamps(paths)).encode())
     return h.hexdigest()
 
+# %% ../nbs/11_run.ipynb #25d3e135
 def read_manifest(out) -> dict:
     "The run folder's manifest ({} if there is none)."
     import json
     p = Path(out) / "manifest.json"
-    if not p.exists(): return {}
-    try: return json.loads(p.read_text())
-    except ValueError: raise JetADError(f"{p}: not a JSON manifest (delete it to re-run everything)") from None
+    if not p.exists():
+        return {}
+    try:
+        return json.loads(p.read_text())
+    except ValueError:
+        raise JetADError(f"{p}: not a JSON manifest (delete it to re-run everything)") from None
 
 # %% ../nbs/11_run.ipynb #9d54bb16
 def extract_figures(
@@ -178,24 +313,35 @@ def extract_figures(
     folder, # where the PNG files go (<notebook>_<NN>.png)
 ) -> list[Path]:
     "Write every PNG output of a notebook to files; returns their paths."
-    import json, base64
+    import base64
+    import json
     nb, out = json.loads(Path(executed).read_text()), []
     for c in nb["cells"]:
         for o in c.get("outputs", []):
             png = o.get("data", {}).get("image/png")
             if png:
-                out.append(atomic_write(Path(folder) / f"{Path(executed).stem}_{len(out):02d}.png", base64.b64decode("".join(png))))
+                out.append(
+                    atomic_write(
+                        Path(folder) / f"{Path(executed).stem}_{len(out):02d}.png", base64.b64decode("".join(png))
+                    )
+                )
     return out
 
+# %% ../nbs/11_run.ipynb #29c756f0
 def _exit_guard_on_sigint():
     "Ctrl-C raises KeyboardInterrupt; should the notebook engine swallow it, exit with 130 after 10 s (summaries are written last, so nothing looks complete)."
-    import signal, threading
-    if threading.current_thread() is not threading.main_thread(): return None
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
     def on_int(signum, frame):
-        t = threading.Timer(10, lambda: os._exit(130)); t.daemon = True; t.start()
+        t = threading.Timer(10, lambda: os._exit(130))
+        t.daemon = True
+        t.start()
         raise KeyboardInterrupt
     return signal.signal(signal.SIGINT, on_int)
 
+# %% ../nbs/11_run.ipynb #e8143b7e
 def run_notebook(
     notebook, # source notebook
     out, # run folder: the executed copy goes to out/<name>.ipynb, figures to out/figures/
@@ -204,24 +350,36 @@ def run_notebook(
     timeout:int|None=None, # seconds per cell (None: no limit)
 ) -> dict: # {'seconds', 'figures'}
     "Execute one notebook with papermill into the run folder; a failure names the notebook, cell and error."
-    import os, signal, papermill as pm
+    import os
+    import signal
+
+    import papermill as pm
     notebook, out = Path(notebook), Path(out)
     dest = out / notebook.name
-    env = {"JETAD_PROGRESS": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}   # inline: figures land in the notebook
-    old = {k: os.environ.get(k) for k in env}; os.environ.update(env)
+    env = {
+        "JETAD_PROGRESS": "0",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }  # inline: figures land in the notebook
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     old_int = _exit_guard_on_sigint()
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(notebook), str(dest), parameters=params, cwd=str(notebook.parent), kernel_name=kernel,
                             progress_bar=False, log_output=False, execution_timeout=timeout)
     except pm.PapermillExecutionError as e:
-        raise JetADError(f"{notebook.stem}: cell {e.exec_count} failed with {e.ename}: {str(e.evalue).splitlines()[0][:200]} "
-                         f"(partial notebook kept: {dest})") from None
+        raise JetADError(
+            f"{notebook.stem}: cell {e.exec_count} failed with {e.ename}: {str(e.evalue).splitlines()[0][:200]} "
+            f"(partial notebook kept: {dest})"
+        ) from None
     finally:
-        if old_int is not None: signal.signal(signal.SIGINT, old_int)
+        if old_int is not None:
+            signal.signal(signal.SIGINT, old_int)
         for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return {"seconds": time.perf_counter() - t0, "figures": [str(f) for f in extract_figures(dest, out / "figures")]}
 
 # %% ../nbs/11_run.ipynb #e4dd6138
@@ -237,16 +395,28 @@ def plot_comparison(
     cols = {nb: f"C{i}" for i, nb in enumerate(g.notebook.unique())}
     y = np.arange(len(g))
     for ax, k in zip(axs, ["auc", "max_sic"]):
-        ax.barh(y, g[k], color=[cols[n] for n in g.notebook]); ax.set(xlabel=k.replace("_", " ")); ax.grid(axis="x", alpha=0.3)
-    axs[0].set_yticks(y, g["label"], fontsize=7); axs[0].invert_yaxis(); axs[0].axvline(0.5, c="gray", ls=":"); axs[1].axvline(1, c="gray", ls=":")
+        ax.barh(y, g[k], color=[cols[n] for n in g.notebook])
+        ax.set(xlabel=k.replace("_", " "))
+        ax.grid(axis="x", alpha=0.3)
+    axs[0].set_yticks(y, g["label"], fontsize=7)
+    axs[0].invert_yaxis()
+    axs[0].axvline(0.5, c="gray", ls=":")
+    axs[1].axvline(1, c="gray", ls=":")
     from matplotlib.patches import Patch
-    fig.legend(handles=[Patch(color=c, label=nb) for nb, c in cols.items()], fontsize=7, loc="upper center", ncol=min(len(cols), 5))
+    fig.legend(
+        handles=[Patch(color=c, label=nb) for nb, c in cols.items()],
+        fontsize=7,
+        loc="upper center",
+        ncol=min(len(cols), 5),
+    )
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     if path is not None:
-        with atomic_path(path) as tmp: fig.savefig(tmp, format="png", dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
     return fig
 
+# %% ../nbs/11_run.ipynb #d725f070
 def write_report(
     out, # run folder
     status:pd.DataFrame, # one row per notebook: notebook, status, seconds, figures
@@ -256,22 +426,52 @@ def write_report(
     "Write out/report.html: run facts, the comparison table and chart, notebook status and figures."
     import html
     out = Path(out)
-    parts = [f"<h1>jetad-nb run {html.escape(str(meta.get('name', '')))}</h1>",
-             "<ul>" + "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items()) + "</ul>",
-             "<h2>Comparison of every method</h2>"]
+    parts = [
+        f"<h1>jetad-nb run {html.escape(str(meta.get('name', '')))}</h1>",
+        "<ul>"
+        + "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items())
+        + "</ul>",
+        "<h2>Comparison of every method</h2>",
+    ]
     if len(results):
         plot_comparison(results, out / "figures" / "comparison.png")
-        cols = [c for c in ["notebook", "method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic", "train_time_s"] if c in results]
+        cols = [
+            c
+            for c in [
+                "notebook",
+                "method",
+                "signal",
+                "dataset",
+                "seed",
+                "auc",
+                "R@10%",
+                "R@30%",
+                "max_sic",
+                "train_time_s",
+            ]
+            if c in results
+        ]
         tab = results[cols].sort_values(["notebook", "signal", "auc"], ascending=[True, True, False])
         parts += [tab.to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results", border=0),
                   '<p><img src="figures/comparison.png" alt="AUC and max SIC per method" style="max-width:100%"></p>']
-    else: parts.append("<p>No notebook of this run wrote results.</p>")
-    parts += ["<h2>Notebooks</h2>", status[["notebook", "status", "seconds"]].to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0)]
+    else:
+        parts.append("<p>No notebook of this run wrote results.</p>")
+    parts += [
+        "<h2>Notebooks</h2>",
+        status[["notebook", "status", "seconds"]].to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0),
+    ]
     for _, r in status.iterrows():
-        figs = "".join(f'<img src="figures/{Path(f).name}" alt="{Path(f).stem}" style="max-width:48%;margin:4px">' for f in r.get("figures") or [])
-        parts.append(f'<details><summary>{html.escape(r.notebook)} (<a href="{html.escape(r.notebook)}.ipynb">executed notebook</a>)</summary>{figs}</details>')
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em} table{border-collapse:collapse;font-size:13px}"
-             "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3}")
+        figs = "".join(
+            f'<img src="figures/{Path(f).name}" alt="{Path(f).stem}" style="max-width:48%;margin:4px">'
+            for f in r.get("figures") or []
+        )
+        parts.append(
+            f'<details><summary>{html.escape(r.notebook)} (<a href="{html.escape(r.notebook)}.ipynb">executed notebook</a>)</summary>{figs}</details>'
+        )
+    style = (
+        "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em} table{border-collapse:collapse;font-size:13px}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3}"
+    )
     page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>jetad-nb run report</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
     return atomic_write(out / "report.html", page)
 
@@ -289,28 +489,46 @@ def run_pipeline(
     log=print, # where progress lines go
 ) -> pd.DataFrame: # one row per notebook: notebook, status, seconds, figures
     "Run the numbered notebooks with papermill into runs/<name>/, skipping unchanged ones, then write results and report."
-    import json, platform, shutil
+    import json
+    import platform
     out = Path(runs_dir) / name
     nbs = list(notebooks) if notebooks is not None else pipeline_notebooks()
     params = resolve_parameters(nbs, preset, config, overrides, str(Path(data_dir_).resolve()))
-    sel = nbs if not only else [p for p in nbs if any(p.stem == o or p.stem.split("_")[0] == str(o).zfill(2) for o in only)]
-    if only and len(sel) < len(set(map(str, only))): raise JetADError(f"only: unknown notebook among {list(only)}; expected names or numbers of {[p.stem for p in nbs]}")
+    sel = (
+        nbs
+        if not only
+        else [p for p in nbs if any(p.stem == o or p.stem.split("_")[0] == str(o).zfill(2) for o in only)]
+    )
+    if only and len(sel) < len(set(map(str, only))):
+        raise JetADError(
+            f"only: unknown notebook among {list(only)}; expected names or numbers of {[p.stem for p in nbs]}"
+        )
     dd = str(Path(data_dir_).resolve())
     missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not Path(v).exists()})
-    if missing: raise JetADError(f"{missing[0]}: production data missing ({len(missing)} files); make them with: jetad generate --preset production --out {data_dir_}")
-    for f in ("results.csv", "report.html"): (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
+    if missing:
+        raise JetADError(
+            f"{missing[0]}: production data missing ({len(missing)} files); make them with: jetad generate --preset production --out {data_dir_}"
+        )
+    for f in ("results.csv", "report.html"):
+        (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
     (out / "results").mkdir(parents=True, exist_ok=True)
     manifest, rows, t_run = read_manifest(out), [], time.perf_counter()
     for nb in sel:
         spec = notebook_parameters(nb)
-        p = params[nb.stem] | ({"results_path": str((out / "results" / f"{nb.stem}.csv").resolve())} if "results_path" in spec else {})
-        if "dataset" in spec and "dataset" not in params[nb.stem] and preset != "tutorial": p["dataset"] = preset
+        p = params[nb.stem] | (
+            {"results_path": str((out / "results" / f"{nb.stem}.csv").resolve())} if "results_path" in spec else {}
+        )
+        if "dataset" in spec and "dataset" not in params[nb.stem] and preset != "tutorial":
+            p["dataset"] = preset
         h = input_hash(nb, p)
         done = manifest.get(nb.stem, {})
         if not force and done.get("hash") == h and (out / nb.name).exists():
-            log(f"{nb.stem}: unchanged, skipped"); rows.append({"notebook": nb.stem, "status": "skipped (unchanged)", **done}); continue
+            log(f"{nb.stem}: unchanged, skipped")
+            rows.append({"notebook": nb.stem, "status": "skipped (unchanged)", **done})
+            continue
         (out / "results" / f"{nb.stem}.csv").unlink(missing_ok=True)
-        manifest.pop(nb.stem, None); atomic_write(out / "manifest.json", json.dumps(manifest, indent=1))
+        manifest.pop(nb.stem, None)
+        atomic_write(out / "manifest.json", json.dumps(manifest, indent=1))
         log(f"{nb.stem}: running ...")
         r = run_notebook(nb, out, p)
         manifest[nb.stem] = {"hash": h, "seconds": round(r["seconds"], 1), "figures": r["figures"], "params": p,
@@ -318,17 +536,35 @@ def run_pipeline(
         atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str))
         log(f"{nb.stem}: done in {r['seconds']:.0f} s, {len(r['figures'])} figures")
         rows.append({"notebook": nb.stem, "status": "ran", **manifest[nb.stem]})
-    ran = {r["notebook"] for r in rows}   # run or found unchanged in this call; others count if their inputs are still the same
-    current = ran | {p.stem for p in nbs if p.stem in manifest and manifest[p.stem]["hash"] == input_hash(p, manifest[p.stem]["params"])}
+    ran = {
+        r["notebook"] for r in rows
+    }  # run or found unchanged in this call; others count if their inputs are still the same
+    current = ran | {
+        p.stem
+        for p in nbs
+        if p.stem in manifest and manifest[p.stem]["hash"] == input_hash(p, manifest[p.stem]["params"])
+    }
     rows += [{"notebook": s, "status": "earlier run", **manifest[s]} for s in sorted(current - ran)]
     status = pd.DataFrame(rows).sort_values("notebook").reset_index(drop=True)
-    from jetad_nb.evaluate import read_results, RESULT_COLUMNS
-    res = [read_results(out / "results" / f"{s}.csv") for s in sorted(current) if (out / "results" / f"{s}.csv").exists()]
-    results = pd.concat([r for r in res if len(r)], ignore_index=True) if any(len(r) for r in res) else pd.DataFrame(columns=RESULT_COLUMNS)
+    from jetad_nb.evaluate import RESULT_COLUMNS, read_results
+    res = [
+        read_results(out / "results" / f"{s}.csv") for s in sorted(current) if (out / "results" / f"{s}.csv").exists()
+    ]
+    results = (
+        pd.concat([r for r in res if len(r)], ignore_index=True)
+        if any(len(r) for r in res)
+        else pd.DataFrame(columns=RESULT_COLUMNS)
+    )
     atomic_write(out / "results.csv", results.to_csv(index=False))
-    meta = {"name": name, "preset": preset, "notebooks run": int((status.status == "ran").sum()), "skipped": int((status.status != "ran").sum()),
-            "wall time of this call [s]": round(time.perf_counter() - t_run, 1), "finished": datetime.datetime.now().isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)"}
+    meta = {
+        "name": name,
+        "preset": preset,
+        "notebooks run": int((status.status == "ran").sum()),
+        "skipped": int((status.status != "ran").sum()),
+        "wall time of this call [s]": round(time.perf_counter() - t_run, 1),
+        "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
+    }
     write_report(out, status, results, meta)
     return status
 
@@ -342,21 +578,32 @@ def find_samples(
     "All ROOT/HDF5 files below the given folders, sorted."
     if folders is None:
         folders = [data_dir()] + ([shared_data_dir()] if use_shared and shared_data_dir() else [])
-    return sorted(p for d in folders if Path(d).is_dir() for p in Path(d).rglob("*") if p.suffix in SAMPLE_SUFFIXES and p.is_file())
+    return sorted(
+        p
+        for d in folders
+        if Path(d).is_dir()
+        for p in Path(d).rglob("*")
+        if p.suffix in SAMPLE_SUFFIXES and p.is_file()
+    )
+
 
 # %% ../nbs/11_run.ipynb #df994317
 def _events_row(p:Path, name:str) -> dict|None:
     "Summary row of a method-E event-features cache (`jetad_nb.extrapolation.write_events_h5`), or None if p is not one."
-    if p.suffix not in (".h5", ".hdf5"): return None
+    if p.suffix not in (".h5", ".hdf5"):
+        return None
     import h5py
     try:
         with h5py.File(p, "r") as f:
-            if "jetad_events" not in f.attrs: return None
+            if "jetad_events" not in f.attrs:
+                return None
             n = {k: len(f[k]["c"]) for k in f}
-    except OSError: return None
+    except OSError:
+        return None
     return {"sample": name, "events": sum(n.values()), "format": "events", "status": "ok",
             "note": "event features (method E): " + ", ".join(f"{k} {v}" for k, v in n.items())}
 
+# %% ../nbs/11_run.ipynb #73ba2e43
 def summarise_samples(
     paths:list, # sample files
     out:Path, # run folder; caches go to out/cache
@@ -367,12 +614,16 @@ def summarise_samples(
         name = f"{p.parent.name}/{p.name}"   # with the suffix: data/hv.root and data/hv.h5 are different samples
         t0 = time.perf_counter()
         ev = _events_row(p, name)   # event-feature caches are listed, not read as jets
-        if ev is not None: rows.append({**ev, "seconds": time.perf_counter() - t0}); continue
+        if ev is not None:
+            rows.append({**ev, "seconds": time.perf_counter() - t0})
+            continue
         try:
             fmt = detect_format(p)
             table = read_jets(p, show_progress=False) if fmt in ("delphes", "pfnano", "lhco") else read_jets(p)
             write_jets_h5(table, Path(out) / "cache" / f"{p.parent.name}__{p.name}.h5", source=str(p), format=fmt)
-            rows.append({**jet_summary(table, name), "format": fmt, "seconds": time.perf_counter() - t0, "status": "ok"})
+            rows.append(
+                {**jet_summary(table, name), "format": fmt, "seconds": time.perf_counter() - t0, "status": "ok"}
+            )
             tables[name] = table
         except JetADError as e:
             rows.append({"sample": name, "format": "-", "seconds": time.perf_counter() - t0, "status": f"error: {e}"})
@@ -384,18 +635,22 @@ def plot_summary(
     path=None, # save the figure here (atomically) if given
 ):
     "Histograms of jet pT and mass for every sample; returns the figure."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(11, 4))
-    pts = np.concatenate([np.asarray(t.pt) for t in tables.values()]); ms = np.concatenate([np.asarray(t.mass) for t in tables.values()])
+    pts = np.concatenate([np.asarray(t.pt) for t in tables.values()])
+    ms = np.concatenate([np.asarray(t.mass) for t in tables.values()])
     pt_bins = np.geomspace(max(pts.min(), 1.0), pts.max() * 1.01, 40)   # one binning for every sample
     m_bins = np.linspace(0, np.percentile(ms, 99.5) * 1.05 + 1, 40)
     for name, t in tables.items():
         axs[0].hist(np.asarray(t.pt), bins=pt_bins, histtype="step", density=True, label=name)
         axs[1].hist(np.asarray(t.mass), bins=m_bins, histtype="step", density=True, label=name)
-    axs[0].set(xscale="log", xlabel="jet $p_T$ [GeV]", ylabel="density"); axs[1].set(xlabel="jet mass [GeV]", ylabel="density")
-    axs[1].legend(fontsize=7, loc="upper right"); fig.tight_layout()
+    axs[0].set(xscale="log", xlabel="jet $p_T$ [GeV]", ylabel="density")
+    axs[1].set(xlabel="jet mass [GeV]", ylabel="density")
+    axs[1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
     if path is not None:
-        with atomic_path(path) as tmp: fig.savefig(tmp, format=Path(path).suffix[1:] or "png", dpi=110)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix[1:] or "png", dpi=110)
     return fig
 
 # %% ../nbs/11_run.ipynb #5e000841
@@ -409,9 +664,11 @@ def inventory(
     name = name or datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(runs_dir) / name
     samples = find_samples(use_shared=use_shared) if samples is None else [Path(s) for s in samples]
-    if not samples: raise JetADError(f"{data_dir()}: no samples found (expected .root/.h5 files; run 'make data' or pass files)")
+    if not samples:
+        raise JetADError(f"{data_dir()}: no samples found (expected .root/.h5 files; run 'make data' or pass files)")
     table, tables = summarise_samples(samples, out)
-    if tables: plot_summary(tables, out / "summary.png")
+    if tables:
+        plot_summary(tables, out / "summary.png")
     atomic_write(out / "summary.csv", table.to_csv(index=False))
     return table
 
@@ -420,29 +677,41 @@ def _print_parameters(folder=None):
     "Every notebook's parameters with default, type and help (jetad run --list)."
     for nb in pipeline_notebooks(folder):
         print(f"\n{nb.stem}")
-        for k, v in notebook_parameters(nb).items(): print(f"  {k:<22} {v['type']:<6} = {v['default']!r:<28} # {v['help']}")
+        for k, v in notebook_parameters(nb).items():
+            print(f"  {k:<22} {v['type']:<6} = {v['default']!r:<28} # {v['help']}")
 
+# %% ../nbs/11_run.ipynb #d6756732
 def _cmd_run(a):
-    if a.list: _print_parameters(a.nbs); return 0
+    if a.list:
+        _print_parameters(a.nbs)
+        return 0
     import yaml
     cfg = {}
     if a.config:
         from jetad_nb.core import check_file
-        try: cfg = yaml.safe_load(check_file(a.config, "a YAML config").read_text()) or {}
-        except yaml.YAMLError as e: raise JetADError(f"{a.config}: not valid YAML ({str(e).splitlines()[0]})") from None
-        if not isinstance(cfg, dict): raise JetADError(f"{a.config}: expected a mapping of notebooks to parameters")
+        try:
+            cfg = yaml.safe_load(check_file(a.config, "a YAML config").read_text()) or {}
+        except yaml.YAMLError as e:
+            raise JetADError(f"{a.config}: not valid YAML ({str(e).splitlines()[0]})") from None
+        if not isinstance(cfg, dict):
+            raise JetADError(f"{a.config}: expected a mapping of notebooks to parameters")
     overrides = [(k, yaml.safe_load(v)) for k, v in (a.p or [])]
     only = [o.strip() for o in a.only.split(",") if o.strip()] if a.only else None
     try:
-        status = run_pipeline(a.name, a.runs_dir, only, a.preset, cfg, overrides, a.data_dir, a.force, pipeline_notebooks(a.nbs))
+        status = run_pipeline(
+            a.name, a.runs_dir, only, a.preset, cfg, overrides, a.data_dir, a.force, pipeline_notebooks(a.nbs)
+        )
     except JetADError as e:
-        if "failed with" in str(e): print(f"jetad: notebook failed: {e}", file=sys.stderr); return 1
+        if "failed with" in str(e):
+            print(f"jetad: notebook failed: {e}", file=sys.stderr)
+            return 1
         raise
     with pd.option_context("display.width", 200):
         print(status[["notebook", "status", "seconds"]].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     print(f"\nreport: {Path(a.runs_dir) / a.name / 'report.html'}")
     return 0
 
+# %% ../nbs/11_run.ipynb #fec0ed6a
 def _cmd_samples(a):
     table = inventory(a.name, a.runs_dir, a.samples or None, use_shared=not a.no_shared)
     with pd.option_context("display.width", 200, "display.max_colwidth", 70):
@@ -452,48 +721,71 @@ def _cmd_samples(a):
     shipped = [s for s in bad["sample"] if not str(s).startswith(("delphes/broken",))]
     return 1 if a.strict and shipped else 0
 
+# %% ../nbs/11_run.ipynb #3e81b55a
 def _cmd_convert(a):
     t = read_jets(a.input)
     write_jets_h5(t, a.output, source=str(a.input), format=detect_format(a.input))
     print(f"{a.output}: {len(t)} jets")
     return 0
 
+# %% ../nbs/11_run.ipynb #efbbe33d
 def _cmd_info(a):
     print(detect_format(a.input), jet_summary(read_jets(a.input), str(a.input)))
     return 0
 
+# %% ../nbs/11_run.ipynb #0017cd35
 def _cmd_generate(a):
-    from jetad_nb.generate import generate, generate_many, make_samples, make_production
+    from jetad_nb.generate import generate, generate_many, make_production, make_samples
     if a.preset == "tutorial":
         rows = make_samples(a.out, workers=a.workers)
-        print(pd.DataFrame(rows).to_string(index=False)); return 0
+        print(pd.DataFrame(rows).to_string(index=False))
+        return 0
     if a.preset == "production":
-        if not a.out: raise JetADError("generate: --preset production needs --out (the folder given to jetad run --data-dir)")
+        if not a.out:
+            raise JetADError("generate: --preset production needs --out (the folder given to jetad run --data-dir)")
         rows = make_production(a.out, a.scale, a.only.split(",") if a.only else None, a.workers, a.scheduler)
-        print(pd.DataFrame(rows).to_string(index=False)); return 0
-    if not a.process or not a.out: raise JetADError("generate: expected --process and --out (or --preset tutorial/production)")
-    opts = {k: v for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items() if v is not None}
+        print(pd.DataFrame(rows).to_string(index=False))
+        return 0
+    if not a.process or not a.out:
+        raise JetADError("generate: expected --process and --out (or --preset tutorial/production)")
+    opts = {
+        k: v
+        for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items()
+        if v is not None
+    }
     kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
     if a.jobs == 1 and a.scheduler is None:
         print(generate(a.process, a.events, a.out, seed=a.seed, **kw))
     else:
-        for f in generate_many(a.process, a.events, a.out, seed=a.seed, n_jobs=a.jobs, workers=a.workers, scheduler=a.scheduler, **kw): print(f)
+        for f in generate_many(a.process, a.events, a.out, seed=a.seed, n_jobs=a.jobs, workers=a.workers, scheduler=a.scheduler, **kw):
+            print(f)
     return 0
 
+# %% ../nbs/11_run.ipynb #3e81e0dc
 def parser() -> argparse.ArgumentParser:
     "The argument parser of the `jetad` command."
     p = argparse.ArgumentParser(prog="jetad", description="jetad-nb: anomaly detection for jets at the LHC")
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="the main job: run every numbered notebook with papermill, then results.csv and report.html")
+    r = sub.add_parser(
+        "run", help="the main job: run every numbered notebook with papermill, then results.csv and report.html"
+    )
     r.add_argument("--name", default="default", help="run name: outputs go to RUNS_DIR/NAME (default: default)")
     r.add_argument("--runs-dir", default="runs", help="parent folder of the runs (default: runs)")
     r.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 05,08")
     r.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="parameter preset (default: tutorial)")
     r.add_argument("--config", help="YAML file: {all | notebook | NN: {parameter: value}}")
-    r.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"), help="a parameter: NAME or NN.NAME, value as YAML (repeatable)")
+    r.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        metavar=("KEY", "VALUE"),
+        help="a parameter: NAME or NN.NAME, value as YAML (repeatable)",
+    )
     r.add_argument("--data-dir", default="runs/data", help="production data folder ('{data}' in the production preset)")
     r.add_argument("--force", action="store_true", help="run every selected notebook even if its inputs did not change")
-    r.add_argument("--list", action="store_true", help="print every notebook's parameters (default, type, help) and exit")
+    r.add_argument(
+        "--list", action="store_true", help="print every notebook's parameters (default, type, help) and exit"
+    )
     r.add_argument("--nbs", help="notebooks folder (default: nbs/ of the checkout)")
     r.set_defaults(fn=_cmd_run)
     s = sub.add_parser("samples", help="read, cache, plot and summarise every sample (the inventory)")
@@ -504,8 +796,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("samples", nargs="*", help="sample files (default: data/ and ../shared/data)")
     s.set_defaults(fn=_cmd_samples)
     c = sub.add_parser("convert", help="read any supported file and write an HDF5 jet cache")
-    c.add_argument("input"); c.add_argument("output"); c.set_defaults(fn=_cmd_convert)
-    i = sub.add_parser("info", help="print a file's format and summary"); i.add_argument("input"); i.set_defaults(fn=_cmd_info)
+    c.add_argument("input")
+    c.add_argument("output")
+    c.set_defaults(fn=_cmd_convert)
+    i = sub.add_parser("info", help="print a file's format and summary")
+    i.add_argument("input")
+    i.set_defaults(fn=_cmd_info)
     g = sub.add_parser("generate", help="generate events (Pythia 8 + detector + FastJet) into Delphes-format ROOT")
     g.add_argument("--process", help="qcd, qcd_mc, top, w, wprime or hv")
     g.add_argument("--events", type=int, default=200, help="number of events (default 200)")
@@ -521,21 +817,35 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--ma", type=float, help="GeV, light-scalar mass of the h4q process (default 40)")
     g.add_argument("--fatjet-min-pt", type=float, default=200.0, help="GeV, fat-jet threshold (default 200)")
     g.add_argument("--no-truth", action="store_true", help="do not write the truth Particle collection")
-    g.add_argument("--preset", choices=["tutorial", "production"], help="tutorial: the shipped samples (into --out, default data/); production: every production sample (into --out)")
-    g.add_argument("--scale", type=float, default=1.0, help="production preset: fraction of every sample to make (default 1)")
+    g.add_argument(
+        "--preset",
+        choices=["tutorial", "production"],
+        help="tutorial: the shipped samples (into --out, default data/); production: every production sample (into --out)",
+    )
+    g.add_argument(
+        "--scale", type=float, default=1.0, help="production preset: fraction of every sample to make (default 1)"
+    )
     g.add_argument("--only", help="production preset: comma-separated output files, e.g. qcd.h5,extrap/hv.h5")
     g.set_defaults(fn=_cmd_generate)
     return p
 
+# %% ../nbs/11_run.ipynb #4319339a
 def main(
     argv:list|None=None, # command-line arguments (None: sys.argv[1:])
 ) -> int:
     "Entry point of the `jetad` command."
-    import matplotlib; matplotlib.use("Agg")
+    import matplotlib
+    matplotlib.use("Agg")
     a = parser().parse_args(argv)
-    try: return a.fn(a)
+    try:
+        return a.fn(a)
     except JetADError as e:
-        print(f"jetad: error: {e}", file=sys.stderr); return 2
+        print(f"jetad: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        import logging; logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the stopped kernel's task: no traceback at exit
-        print("jetad: interrupted; finished notebooks are kept, run the same command again to continue", file=sys.stderr); return 130
+        import logging
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the stopped kernel's task: no traceback at exit
+        print(
+            "jetad: interrupted; finished notebooks are kept, run the same command again to continue", file=sys.stderr
+        )
+        return 130

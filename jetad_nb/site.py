@@ -4,10 +4,25 @@
 
 # %% ../nbs/13_docs_site.ipynb #dfc5b248
 from __future__ import annotations
-import argparse, contextlib, hashlib, html, importlib, inspect, os, re, reprlib, shutil, sys, tempfile, time
+
+import argparse
+import contextlib
+import hashlib
+import html
+import importlib
+import inspect
+import os
+import re
+import reprlib
+import shutil
+import sys
+import tempfile
+import time
 from pathlib import Path
-import yaml
+
 import nbformat
+import yaml
+
 from .core import JetADError, atomic_write, check_file
 
 # %% auto #0
@@ -23,45 +38,59 @@ def _key(cfg, keys, path):
         cfg = cfg[k]
     return cfg
 
+# %% ../nbs/13_docs_site.ipynb #965ad6b5
 def _yaml(path):
     p = check_file(path, "a YAML file")
-    try: return yaml.safe_load(p.read_text())
-    except yaml.YAMLError as e: raise JetADError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    try:
+        return yaml.safe_load(p.read_text())
+    except yaml.YAMLError as e:
+        raise JetADError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
 
+# %% ../nbs/13_docs_site.ipynb #f9af64a5
 def read_sidebar(
     path="sidebar.yml", # nbdev's sidebar file
 ) -> list: # [(section title or None, [notebook names])] in page order
     "The sections and page order of the site, read and checked from `website.sidebar.contents`."
     contents = _key(_yaml(path), ["website", "sidebar", "contents"], path)
     where = f"{path}: website.sidebar.contents"
-    if not isinstance(contents, list): raise JetADError(f"{where}: expected a list, got {type(contents).__name__}")
+    if not isinstance(contents, list):
+        raise JetADError(f"{where}: expected a list, got {type(contents).__name__}")
     sections, seen = [], set()
     def _page(e):
         if not isinstance(e, str) or not e.endswith(".ipynb"):
             raise JetADError(f"{where}: expected a notebook name (*.ipynb) or {{section, contents}}, got {e!r}")
-        if e in seen: raise JetADError(f"{where}: {e} is listed twice")
-        seen.add(e); return e
+        if e in seen:
+            raise JetADError(f"{where}: {e} is listed twice")
+        seen.add(e)
+        return e
     for e in contents:
         if isinstance(e, dict):
             if not isinstance(e.get("section"), str) or not isinstance(e.get("contents"), list):
                 raise JetADError(f"{where}: a section needs a 'section' title and a 'contents' list, got {e!r}")
             sections.append((e["section"], [_page(x) for x in e["contents"]]))
-        elif sections and sections[-1][0] is None: sections[-1][1].append(_page(e))
-        else: sections.append((None, [_page(e)]))
-    if not seen: raise JetADError(f"{where}: no pages")
+        elif sections and sections[-1][0] is None:
+            sections[-1][1].append(_page(e))
+        else:
+            sections.append((None, [_page(e)]))
+    if not seen:
+        raise JetADError(f"{where}: no pages")
     return sections
 
+# %% ../nbs/13_docs_site.ipynb #68f23444
 def site_title(
     path="_quarto.yml", # the Quarto project file
 ) -> str:
     "The site title, `website.title` of `_quarto.yml`."
     t = _key(_yaml(path), ["website", "title"], path)
-    if not isinstance(t, str) or not t.strip(): raise JetADError(f"{path}: website.title: expected a non-empty string, got {t!r}")
+    if not isinstance(t, str) or not t.strip():
+        raise JetADError(f"{path}: website.title: expected a non-empty string, got {t!r}")
     return t
 
 # %% ../nbs/13_docs_site.ipynb #be221597
-def _src(cell): return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+def _src(cell):
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
 
+# %% ../nbs/13_docs_site.ipynb #37b022a1
 def notebook_info(
     nb, # a notebook (nbformat node or its JSON as a dict)
     name:str="notebook", # its file name, for error messages
@@ -70,45 +99,56 @@ def notebook_info(
     cells = nb.get("cells") or []
     first = _src(cells[0]).strip() if cells and cells[0]["cell_type"] == "markdown" else ""
     m = re.match(r"#\s+(.+)", first)
-    if not m: raise JetADError(f"{name}: the first cell must be markdown starting with '# Title'")
+    if not m:
+        raise JetADError(f"{name}: the first cell must be markdown starting with '# Title'")
     sub = re.search(r"^>\s*(.+(?:\n>.*)*)", first, re.M)
     sub = " ".join(l.lstrip("> ").strip() for l in sub.group(1).splitlines()) if sub else None
     mod = None
     for c in cells:
         if c["cell_type"] == "code" and (mm := re.search(r"^#\|\s*default_exp\s+(\S+)", _src(c), re.M)):
-            mod = mm.group(1); break
+            mod = mm.group(1)
+            break
     return dict(title=m.group(1).strip(), subtitle=sub, module=mod)
 
 # %% ../nbs/13_docs_site.ipynb #38948cf3
 def _sig(obj) -> str:
     "Signature text without the quotes that `from __future__ import annotations` leaves around annotations."
-    try: s = str(inspect.signature(obj))
-    except (TypeError, ValueError): return ""
+    try:
+        s = str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return ""
     return re.sub(r"(: |-> )'([^']*)'", r"\1\2", s)
 
+# %% ../nbs/13_docs_site.ipynb #805309fe
 def api_entries(
     module:str, # module name, `core` or `jetad_nb.core`
 ) -> list: # one dict per exported name: name, kind, signature, doc, params [(name, annotation, default, comment)]
     "The exported names of a module with signature, docstring and per-parameter docments."
     from fastcore.docments import docments
     name = module if "." in module else f"jetad_nb.{module}"
-    try: mod = importlib.import_module(name)
-    except ImportError as e: raise JetADError(f"{name}: cannot import the module ({e})") from None
+    try:
+        mod = importlib.import_module(name)
+    except ImportError as e:
+        raise JetADError(f"{name}: cannot import the module ({e})") from None
     out = []
     for n in getattr(mod, "__all__", []):
         obj = getattr(mod, n)
         kind = "class" if inspect.isclass(obj) else "function" if callable(obj) else "constant"
         e = dict(name=n, kind=kind, signature="", doc="", params=[])
         if kind == "constant":
-            r = reprlib.Repr(); r.maxstring = r.maxother = 80
+            r = reprlib.Repr()
+            r.maxstring = r.maxother = 80
             e["signature"] = f"{n} = {r.repr(obj)}"
         else:
             e["signature"] = n + _sig(obj)
             e["doc"] = inspect.cleandoc(obj.__doc__ or "")
-            try: dm = docments(obj, full=True)
-            except Exception: dm = {}
+            try:
+                dm = docments(obj, full=True)
+            except Exception:
+                dm = {}
             for p, d in dm.items():
-                if p == "return" and not d.get("docment"): continue
+                if p == "return" and not d.get("docment"):
+                    continue
                 anno, default = d.get("anno"), d.get("default")
                 anno = "" if anno is inspect.Parameter.empty else getattr(anno, "__name__", str(anno))
                 default = "" if default is inspect.Parameter.empty else repr(default)
@@ -121,22 +161,29 @@ def _inline(s:str) -> str:
     "Escape text for HTML and turn `back-quoted` words into code."
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(s))
 
+# %% ../nbs/13_docs_site.ipynb #80214a62
 def api_html(
     entries:list, # from `api_entries`
     module:str, # the module name shown in the heading
 ) -> str:
     "The API section of a page: one `div.api-entry` per exported name."
-    if not entries: return ""
+    if not entries:
+        return ""
     mod = module if "." in module else f"jetad_nb.{module}"
     parts = [f'<section id="api" class="api"><h2>API reference: <code>{html.escape(mod)}</code></h2>']
     for e in entries:
-        parts.append(f'<div class="api-entry" id="{html.escape(e["name"].lower())}" data-name="{html.escape(e["name"])}">'
-                     f'<h3><code>{html.escape(e["name"])}</code> <span class="api-kind">{e["kind"]}</span></h3>'
-                     f'<pre class="api-sig">{html.escape(e["signature"])}</pre>')
-        if e["doc"]: parts.append("".join(f"<p>{_inline(p)}</p>" for p in e["doc"].split("\n\n")))
+        parts.append(
+            f'<div class="api-entry" id="{html.escape(e["name"].lower())}" data-name="{html.escape(e["name"])}">'
+            f'<h3><code>{html.escape(e["name"])}</code> <span class="api-kind">{e["kind"]}</span></h3>'
+            f'<pre class="api-sig">{html.escape(e["signature"])}</pre>'
+        )
+        if e["doc"]:
+            parts.append("".join(f"<p>{_inline(p)}</p>" for p in e["doc"].split("\n\n")))
         rows = [p for p in e["params"] if p[3] or p[1] or p[2]]
         if rows:
-            parts.append('<table class="api-params"><thead><tr><th></th><th>type</th><th>default</th><th></th></tr></thead><tbody>')
+            parts.append(
+                '<table class="api-params"><thead><tr><th></th><th>type</th><th>default</th><th></th></tr></thead><tbody>'
+            )
             parts += [f"<tr><td><code>{html.escape(p)}</code></td><td>{html.escape(a)}</td><td>{html.escape(d)}</td>"
                       f"<td>{_inline(c)}</td></tr>" for p, a, d, c in rows]
             parts.append("</tbody></table>")
@@ -144,8 +191,11 @@ def api_html(
     return "\n".join(parts + ["</section>"])
 
 # %% ../nbs/13_docs_site.ipynb #17489069
-EXEC_ENV = {"JETAD_PROGRESS": "0", "OMP_NUM_THREADS": "1",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}  # environment of the kernels that execute notebooks
+EXEC_ENV = {
+    "JETAD_PROGRESS": "0",
+    "OMP_NUM_THREADS": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}  # environment of the kernels that execute notebooks
 
 def file_hash(
     path, # any file
@@ -153,17 +203,22 @@ def file_hash(
     "SHA-256 of the file's bytes (hex)."
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
+# %% ../nbs/13_docs_site.ipynb #d35fed6f
 @contextlib.contextmanager
 def _environ(env):
     "Set environment variables for the duration of the block (kernels inherit them)."
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    try: yield
+    try:
+        yield
     finally:
         for k, v in old.items():
-            if v is None: os.environ.pop(k, None)
-            else: os.environ[k] = v
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
+# %% ../nbs/13_docs_site.ipynb #9b7ffa10
 def execute_notebook(
     src, # the source notebook; it runs with its folder as working directory
     cache="_proc/executed", # folder for the executed copies
@@ -171,20 +226,32 @@ def execute_notebook(
     force:bool=False, # execute even when the cached copy is up to date
 ) -> Path: # the executed copy
     "Execute `src` into `cache` with nbconvert, unless the cached copy was made from the same source."
-    from nbconvert.preprocessors import ExecutePreprocessor, CellExecutionError
-    src = check_file(src, "a notebook"); h = file_hash(src); dst = Path(cache) / src.name
+    from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
+    src = check_file(src, "a notebook")
+    h = file_hash(src)
+    dst = Path(cache) / src.name
     if not force and dst.is_file():
-        try: ok = nbformat.read(dst, as_version=4).metadata.get("jetad_site", {}).get("source_sha256") == h
-        except Exception: ok = False  # an unreadable copy is rebuilt
-        if ok: return dst
+        try:
+            ok = nbformat.read(dst, as_version=4).metadata.get("jetad_site", {}).get("source_sha256") == h
+        except Exception:
+            ok = False  # an unreadable copy is rebuilt
+        if ok:
+            return dst
     nb = nbformat.read(src, as_version=4)
-    ep = ExecutePreprocessor(timeout=timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up warnings in the pages
+    ep = ExecutePreprocessor(
+        timeout=timeout,
+        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )  # no kernel start-up warnings in the pages
     with _environ(EXEC_ENV):
-        try: ep.preprocess(nb, {"metadata": {"path": str(src.parent.resolve())}})
+        try:
+            ep.preprocess(nb, {"metadata": {"path": str(src.parent.resolve())}})
         except CellExecutionError as e:
-            raise JetADError(f"{src}: a cell failed while executing ({getattr(e, 'ename', '')}: {getattr(e, 'evalue', e)})") from None
-        except TimeoutError: raise JetADError(f"{src}: a cell ran longer than timeout={timeout} s") from None
+            raise JetADError(
+                f"{src}: a cell failed while executing ({getattr(e, 'ename', '')}: {getattr(e, 'evalue', e)})"
+            ) from None
+        except TimeoutError:
+            raise JetADError(f"{src}: a cell ran longer than timeout={timeout} s") from None
     nb.metadata["jetad_site"] = {"source_sha256": h}
     atomic_write(dst, nbformat.writes(nb))
     return dst
@@ -194,21 +261,29 @@ _DIRECTIVE = re.compile(r"^\s*#\|\s*(.*?)\s*$")
 
 def _strip_directives(nb):
     "A copy of `nb` without nbdev directive lines, hidden cells dropped, echo/output: false as nbconvert tags."
-    nb = nbformat.from_dict(nb); cells = []
+    nb = nbformat.from_dict(nb)
+    cells = []
     for c in nb.cells:
-        if c.cell_type != "code": cells.append(c); continue
+        if c.cell_type != "code":
+            cells.append(c)
+            continue
         lines = _src(c).splitlines()
         d = {m.group(1).replace(" ", "") for l in lines if (m := _DIRECTIVE.match(l))}
-        if {"hide", "include:false"} & d: continue
+        if {"hide", "include:false"} & d:
+            continue
         tags = set(c.metadata.get("tags", []))
-        if "echo:false" in d: tags.add("remove_input")
-        if "output:false" in d: tags.add("remove_output")
+        if "echo:false" in d:
+            tags.add("remove_input")
+        if "output:false" in d:
+            tags.add("remove_output")
         c.source = "\n".join(l for l in lines if not _DIRECTIVE.match(l)).strip("\n")
         c.metadata["tags"] = sorted(tags)
-        if c.source or c.get("outputs"): cells.append(c)
+        if c.source or c.get("outputs"):
+            cells.append(c)
     nb.cells = cells
     return nb
 
+# %% ../nbs/13_docs_site.ipynb #6bb76fb9
 def rewrite_links(
     body:str, # HTML
     pages, # notebook names that are pages of the site
@@ -220,6 +295,7 @@ def rewrite_links(
         return f'{m.group(1)}{name[:-6]}.html{m.group(3) or ""}"' if name in pages else m.group(0)
     return re.sub(r'(href=")(?:\./)?([^"#/:]+\.ipynb)(#[^"]*)?"', sub, body)
 
+# %% ../nbs/13_docs_site.ipynb #56466cc4
 def render_notebook(
     nb, # an executed notebook
     pages=(), # notebook names of the site, for `rewrite_links`
@@ -269,10 +345,17 @@ def _sidebar_html(sections, titles, current):
         return f'<li class="page{act}"><a href="{p[:-6]}.html">{_inline(titles[p])}</a></li>'
     parts = ['<nav id="sidebar"><ul>']
     for sec, ps in sections:
-        if sec is None: parts += [li(p) for p in ps]
-        else: parts += [f'<li class="section"><span class="section-title">{html.escape(sec)}</span><ul>', *map(li, ps), "</ul></li>"]
+        if sec is None:
+            parts += [li(p) for p in ps]
+        else:
+            parts += [
+                f'<li class="section"><span class="section-title">{html.escape(sec)}</span><ul>',
+                *map(li, ps),
+                "</ul></li>",
+            ]
     return "\n".join(parts + ["</ul></nav>"])
 
+# %% ../nbs/13_docs_site.ipynb #2c9c73fe
 def page_html(
     page:str, # this page's notebook name
     body:str, # the notebook as HTML (`render_notebook`)
@@ -286,30 +369,43 @@ def page_html(
     "A complete HTML page: top bar, sidebar, the notebook, its API section and prev/next links."
     order = [p for _, ps in sections for p in ps]
     i = order.index(page)
-    prev = f'<a class="prev" href="{order[i-1][:-6]}.html">&larr; {_inline(titles[order[i-1]])}</a>' if i > 0 else "<span></span>"
-    nxt = f'<a class="next" href="{order[i+1][:-6]}.html">{_inline(titles[order[i+1]])} &rarr;</a>' if i + 1 < len(order) else "<span></span>"
+    prev = (
+        f'<a class="prev" href="{order[i - 1][:-6]}.html">&larr; {_inline(titles[order[i - 1]])}</a>'
+        if i > 0
+        else "<span></span>"
+    )
+    nxt = (
+        f'<a class="next" href="{order[i + 1][:-6]}.html">{_inline(titles[order[i + 1]])} &rarr;</a>'
+        if i + 1 < len(order)
+        else "<span></span>"
+    )
     css = "".join(f'<link rel="stylesheet" href="{c}">' for c in ("site.css", *extra_css))
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(titles[page].replace("`", ""))} &ndash; {html.escape(site)}</title>{css}</head>\n<body>'
-            f'<header id="topbar"><a class="site-title" href="index.html">{html.escape(site)}</a>'
-            f'<span class="site-desc">{html.escape(description)}</span></header>\n<div id="layout">'
-            f'{_sidebar_html(sections, titles, page)}\n<main id="content">{body}\n{api}\n'
-            f'<nav class="pager">{prev}{nxt}</nav></main></div>\n'
-            f'<script>document.querySelector("#sidebar .active")?.scrollIntoView({{block: "nearest"}});</script>'
-            f'</body></html>\n')
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{html.escape(titles[page].replace("`", ""))} &ndash; {html.escape(site)}</title>{css}</head>\n<body>'
+        f'<header id="topbar"><a class="site-title" href="index.html">{html.escape(site)}</a>'
+        f'<span class="site-desc">{html.escape(description)}</span></header>\n<div id="layout">'
+        f'{_sidebar_html(sections, titles, page)}\n<main id="content">{body}\n{api}\n'
+        f'<nav class="pager">{prev}{nxt}</nav></main></div>\n'
+        f'<script>document.querySelector("#sidebar .active")?.scrollIntoView({{block: "nearest"}});</script>'
+        f'</body></html>\n'
+    )
 
 # %% ../nbs/13_docs_site.ipynb #b9c75653
 def _replace_dir(tmp:Path, out:Path):
     "Move the finished folder `tmp` to `out`, replacing an old `out` (renames only)."
     old = None
     if out.exists():
-        if not out.is_dir(): raise JetADError(f"{out}: exists and is not a folder (expected the site folder)")
+        if not out.is_dir():
+            raise JetADError(f"{out}: exists and is not a folder (expected the site folder)")
         old = out.with_name(f".{out.name}.tmp-old-{os.getpid()}")
         os.replace(out, old)
     os.replace(tmp, out)
-    if old is not None: shutil.rmtree(old, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
+# %% ../nbs/13_docs_site.ipynb #d363e880
 def build_site(
     nbs_dir="nbs", # the notebooks, sidebar.yml, _quarto.yml and styles.css
     out="_docs", # the site folder, replaced as a whole
@@ -326,22 +422,28 @@ def build_site(
     desc = (_yaml(nbs_dir / "_quarto.yml").get("website") or {}).get("description") or ""
     order = [p for _, ps in sections for p in ps]
     for p in order:
-        if not (nbs_dir / p).is_file(): raise JetADError(f"{nbs_dir / 'sidebar.yml'}: lists {p}, which is not in {nbs_dir}")
+        if not (nbs_dir / p).is_file():
+            raise JetADError(f"{nbs_dir / 'sidebar.yml'}: lists {p}, which is not in {nbs_dir}")
     if pages is not None:
         bad = [p for p in pages if p not in order]
-        if bad: raise JetADError(f"pages: {bad} are not in {nbs_dir / 'sidebar.yml'}")
+        if bad:
+            raise JetADError(f"pages: {bad} are not in {nbs_dir / 'sidebar.yml'}")
         sections = [(s, [p for p in ps if p in pages]) for s, ps in sections]
-        sections = [(s, ps) for s, ps in sections if ps]; order = [p for _, ps in sections for p in ps]
-    if executed is not None and not Path(executed).is_dir(): raise JetADError(f"{executed}: no such folder (expected executed notebooks)")
+        sections = [(s, ps) for s, ps in sections if ps]
+        order = [p for _, ps in sections for p in ps]
+    if executed is not None and not Path(executed).is_dir():
+        raise JetADError(f"{executed}: no such folder (expected executed notebooks)")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     nbs = {}
     for p in order:
         t0 = time.time()
-        if executed is not None and (Path(executed) / p).is_file(): src, how = Path(executed) / p, f"executed copy in {executed}"
+        if executed is not None and (Path(executed) / p).is_file():
+            src, how = Path(executed) / p, f"executed copy in {executed}"
         else:
             src = execute_notebook(nbs_dir / p, cache, timeout)
             how = f"executed in {time.time() - t0:.0f} s" if time.time() - t0 > 1 else f"cached in {cache}"
-        nbs[p] = nbformat.read(src, as_version=4); say(f"{p}: {how}")
+        nbs[p] = nbformat.read(src, as_version=4)
+        say(f"{p}: {how}")
     infos = {p: notebook_info(nbs[p], p) for p in order}
     titles = {p: i["title"] for p, i in infos.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -350,8 +452,11 @@ def build_site(
         from pygments.formatters import HtmlFormatter
         (tmp / "site.css").write_text(SITE_CSS + HtmlFormatter().get_style_defs(".highlight"))
         extra = []
-        if (nbs_dir / "styles.css").is_file(): shutil.copy(nbs_dir / "styles.css", tmp / "styles.css"); extra.append("styles.css")
-        if (nbs_dir / "images").is_dir(): shutil.copytree(nbs_dir / "images", tmp / "images")   # pictures that markdown cells link to
+        if (nbs_dir / "styles.css").is_file():
+            shutil.copy(nbs_dir / "styles.css", tmp / "styles.css")
+            extra.append("styles.css")
+        if (nbs_dir / "images").is_dir():
+            shutil.copytree(nbs_dir / "images", tmp / "images")   # pictures that markdown cells link to
         (tmp / ".nojekyll").touch()
         written = []
         for p in order:
@@ -363,7 +468,8 @@ def build_site(
         os.chmod(tmp, 0o755)  # mkdtemp makes a private folder; the site is served to others
         _replace_dir(tmp, out)
     finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     say(f"{len(written)} pages in {out}")
     return written
 
@@ -376,15 +482,20 @@ def main(
     ap.add_argument("--nbs", default="nbs", help="notebooks, sidebar.yml and _quarto.yml (default: nbs)")
     ap.add_argument("--executed", help="folder of executed copies of the notebooks (e.g. runs/default)")
     ap.add_argument("--out", default="_docs", help="site folder (default: _docs)")
-    ap.add_argument("--cache", default="_proc/executed", help="cache of notebooks executed here (default: _proc/executed)")
+    ap.add_argument(
+        "--cache", default="_proc/executed", help="cache of notebooks executed here (default: _proc/executed)"
+    )
     ap.add_argument("--pages", nargs="+", help="build only these notebooks")
     ap.add_argument("--timeout", type=float, help="seconds allowed per cell")
     a = ap.parse_args(argv)
     t0 = time.time()
-    try: build_site(a.nbs, a.out, a.executed, a.cache, a.pages, a.timeout)
+    try:
+        build_site(a.nbs, a.out, a.executed, a.cache, a.pages, a.timeout)
     except JetADError as e:
-        print(f"jetad_nb.site: error: {e}", file=sys.stderr); return 2
+        print(f"jetad_nb.site: error: {e}", file=sys.stderr)
+        return 2
     print(f"site built in {time.time() - t0:.0f} s: {Path(a.out).resolve() / 'index.html'}")
     return 0
 
-if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
+if __name__ == "__main__" and "__file__" in globals():
+    sys.exit(main())

@@ -4,12 +4,14 @@
 
 # %% ../nbs/07_vae_constituents.ipynb #a87484fe
 from __future__ import annotations
-import numpy as np
+
 import awkward as ak
+import numpy as np
 import torch
 from torch import nn
-from .core import JetADError
+
 from .ae import fit
+from .core import JetADError
 
 # %% auto #0
 __all__ = ['MODES', 'padded_p4', 'jet_p4', 'rotate_phi0', 'rotate_plane', 'boost_along', 'boost_z', 'align_principal',
@@ -25,12 +27,14 @@ def padded_p4(
     c = table.constituents
     c = c[ak.argsort(c.pt, axis=1, ascending=False)]
     n = int(ak.max(ak.num(c))) if n is None else n
-    def pad(x): return ak.to_numpy(ak.fill_none(ak.pad_none(x, n, axis=1, clip=True), 0.0)).astype(np.float64)
+    def pad(x):
+        return ak.to_numpy(ak.fill_none(ak.pad_none(x, n, axis=1, clip=True), 0.0)).astype(np.float64)
     pt, eta, phi, e = pad(c.pt), pad(c.eta), pad(c.phi), pad(c.energy)
     mask = pad(ak.ones_like(c.pt)) > 0
     p4 = np.stack([e, pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)], axis=-1)
     return p4 * mask[..., None], mask
 
+# %% ../nbs/07_vae_constituents.ipynb #fe73fe87
 def jet_p4(
     table, # jet table
 ) -> np.ndarray: # (jets, 4) as E, px, py, pz
@@ -38,8 +42,14 @@ def jet_p4(
     c = table.constituents
     f = lambda x: ak.values_astype(x, np.float64)
     c = ak.zip({k: f(c[k]) for k in ("pt", "eta", "phi", "energy")})
-    px, py, pz = ak.sum(c.pt * np.cos(c.phi), axis=1), ak.sum(c.pt * np.sin(c.phi), axis=1), ak.sum(c.pt * np.sinh(c.eta), axis=1)
-    return np.stack([ak.to_numpy(ak.sum(c.energy, axis=1)), ak.to_numpy(px), ak.to_numpy(py), ak.to_numpy(pz)], axis=-1).astype(np.float64)
+    px, py, pz = (
+        ak.sum(c.pt * np.cos(c.phi), axis=1),
+        ak.sum(c.pt * np.sin(c.phi), axis=1),
+        ak.sum(c.pt * np.sinh(c.eta), axis=1),
+    )
+    return np.stack(
+        [ak.to_numpy(ak.sum(c.energy, axis=1)), ak.to_numpy(px), ak.to_numpy(py), ak.to_numpy(pz)], axis=-1
+    ).astype(np.float64)
 
 # %% ../nbs/07_vae_constituents.ipynb #5803bcc8
 def rotate_phi0(
@@ -50,6 +60,7 @@ def rotate_phi0(
     phi = np.arctan2(jet[:, 2], jet[:, 1])
     return rotate_plane(p4, 1, 2, -phi[:, None]), rotate_plane(jet, 1, 2, -phi)
 
+# %% ../nbs/07_vae_constituents.ipynb #a20c19e7
 def rotate_plane(
     v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
     i:int, # first momentum component of the plane (1, 2 or 3)
@@ -58,9 +69,11 @@ def rotate_plane(
 ) -> np.ndarray:
     "Rotate the (i, j) momentum plane: p_i' = c p_i - s p_j, p_j' = s p_i + c p_j."
     c, s = np.cos(angle), np.sin(angle)
-    out = v.copy(); out[..., i], out[..., j] = c * v[..., i] - s * v[..., j], s * v[..., i] + c * v[..., j]
+    out = v.copy()
+    out[..., i], out[..., j] = c * v[..., i] - s * v[..., j], s * v[..., i] + c * v[..., j]
     return out
 
+# %% ../nbs/07_vae_constituents.ipynb #f63fd11f
 def boost_along(
     v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
     axis:int, # 1, 2 or 3: the momentum component along the boost
@@ -68,9 +81,11 @@ def boost_along(
 ) -> np.ndarray:
     "Lorentz boost along one axis: E' = ch E + sh p, p' = ch p + sh E with ch, sh = cosh y, sinh y."
     ch, sh = np.cosh(y), np.sinh(y)
-    out = v.copy(); out[..., 0], out[..., axis] = ch * v[..., 0] + sh * v[..., axis], ch * v[..., axis] + sh * v[..., 0]
+    out = v.copy()
+    out[..., 0], out[..., axis] = ch * v[..., 0] + sh * v[..., axis], ch * v[..., axis] + sh * v[..., 0]
     return out
 
+# %% ../nbs/07_vae_constituents.ipynb #a78bef85
 def boost_z(
     p4:np.ndarray, # constituents (jets, n, 4)
     jet:np.ndarray, # jet four-vectors (jets, 4)
@@ -79,20 +94,23 @@ def boost_z(
     y = -np.arctanh(jet[:, 3] / jet[:, 0])
     return boost_along(p4, 3, y[:, None]), boost_along(jet, 3, y)
 
+# %% ../nbs/07_vae_constituents.ipynb #354a15a7
 def align_principal(
     p4:np.ndarray, # constituents (jets, n, 4), jets along x
     mask:np.ndarray, # real constituents (jets, n)
 ) -> np.ndarray: # p4 rotated about x
     "Rotate about the jet axis so the energy-weighted principal axis in the y-z plane is y, highest-energy constituent at py >= 0."
     e, y, z = p4[..., 0] * mask, p4[..., 2], p4[..., 3]
-    pn = np.linalg.norm(p4[..., 1:], axis=-1); pn = np.where(pn > 0, pn, 1.0)
+    pn = np.linalg.norm(p4[..., 1:], axis=-1)
+    pn = np.where(pn > 0, pn, 1.0)
     u, v = y / pn, z / pn   # direction cosines: small angles from the jet axis
     syy, szz, syz = (e * u * u).sum(1), (e * v * v).sum(1), (e * u * v).sum(1)
     a = 0.5 * np.arctan2(2 * syz, syy - szz)   # angle of the principal axis from y
     out = rotate_plane(p4, 2, 3, -a[:, None])
     hard = np.argmax(np.where(mask, p4[..., 0], -1.0), axis=1)   # highest energy (unchanged by the rotation)
     sign = np.where(out[np.arange(len(out)), hard, 2] < 0, -1.0, 1.0)[:, None]
-    out[..., 2] *= sign; out[..., 3] *= sign    # a rotation by pi about x when the hardest has py < 0
+    out[..., 2] *= sign
+    out[..., 3] *= sign    # a rotation by pi about x when the hardest has py < 0
     return out
 
 # %% ../nbs/07_vae_constituents.ipynb #5c137354
@@ -103,8 +121,10 @@ def constituent_inputs(
     chunk_size:int=100_000, # jets per chunk
 ) -> np.ndarray: # (jets, 4 * n_const) float32: E, px, py, pz of constituent 1, then 2, ...
     "Method C's inputs: per-jet rotated, boosted and aligned four-vectors of the hardest constituents, flattened."
-    if len(table) == 0: raise JetADError("table: expected at least one jet, got none")
-    if n_const < 1: raise JetADError(f"n_const: expected >= 1, got {n_const}")
+    if len(table) == 0:
+        raise JetADError("table: expected at least one jet, got none")
+    if n_const < 1:
+        raise JetADError(f"n_const: expected >= 1, got {n_const}")
     out = []
     for a in range(0, len(table), chunk_size):
         t = table[a:a + chunk_size]
@@ -135,7 +155,8 @@ def distance_correlation(
 ) -> torch.Tensor: # scalar dCorr^2 in [0, 1]
     "Squared distance correlation of two 1-d samples (differentiable; O(n^2) memory)."
     x, y = x.reshape(-1), y.reshape(-1).to(x.dtype)
-    if len(x) != len(y): raise JetADError(f"x, y: expected the same length, got {len(x)} and {len(y)}")
+    if len(x) != len(y):
+        raise JetADError(f"x, y: expected the same length, got {len(x)} and {len(y)}")
     w = torch.ones_like(x) if weights is None else weights.reshape(-1).to(x.dtype)
     w = w / w.mean()
     def centred(v):
@@ -143,7 +164,8 @@ def distance_correlation(
         r = (d * w[None, :]).mean(1)                 # weighted row means (= column means, d is symmetric)
         return d - r[:, None] - r[None, :] + (r * w).mean()
     a, b = centred(x), centred(y)
-    def dcov(p, q): return (p * q * w[:, None] * w[None, :]).mean()
+    def dcov(p, q):
+        return (p * q * w[:, None] * w[None, :]).mean()
     return dcov(a, b) / torch.sqrt(dcov(a, a) * dcov(b, b)).clamp_min(1e-12)
 
 # %% ../nbs/07_vae_constituents.ipynb #caf4ff0d
@@ -163,15 +185,21 @@ class ConstituentVAE(nn.Module):
                  scale=None, # per-input scale of the robust scaler (None: 1)
                 ):
         super().__init__()
-        if mode not in MODES: raise JetADError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
-        if beta < 0 or lam < 0: raise JetADError(f"beta, lam: expected >= 0, got {beta}, {lam}")
+        if mode not in MODES:
+            raise JetADError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+        if beta < 0 or lam < 0:
+            raise JetADError(f"beta, lam: expected >= 0, got {beta}, {lam}")
         dims, layers = (n_in, *hidden), []
-        for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.ReLU()]
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
         self.encoder = nn.Sequential(*layers, nn.Linear(dims[-1], 2 * latent))
         dec, rd = [], (latent, *hidden[::-1])
-        for a, b in zip(rd[:-1], rd[1:]): dec += [nn.Linear(a, b), nn.ReLU()]
+        for a, b in zip(rd[:-1], rd[1:]):
+            dec += [nn.Linear(a, b), nn.ReLU()]
         self.decoder = nn.Sequential(*dec, nn.Linear(rd[-1], n_in))
-        self.register_buffer("centre", torch.as_tensor(np.zeros(n_in) if centre is None else centre, dtype=torch.float32))
+        self.register_buffer(
+            "centre", torch.as_tensor(np.zeros(n_in) if centre is None else centre, dtype=torch.float32)
+        )
         self.register_buffer("scale", torch.as_tensor(np.ones(n_in) if scale is None else scale, dtype=torch.float32))
         self.beta, self.mode, self.lam, self.margin, self.kl_factor = beta, mode, lam, margin, 1.0
 
@@ -185,7 +213,8 @@ class ConstituentVAE(nn.Module):
         rec = self.decoder(z)
         return (rec - xs).pow(2).mean(1), 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean(1), rec
 
-    def forward(self, x): return self.parts(x)[2]
+    def forward(self, x):
+        return self.parts(x)[2]
 
     def loss(self,
              x, # QCD inputs (batch, n_in)
@@ -195,11 +224,15 @@ class ConstituentVAE(nn.Module):
         "Per-jet training loss of the model's mode."
         mse, kl, _ = self.parts(x)
         base = mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl
-        if other is None or self.mode == "beta": return base
-        if self.mode == "disco": return base + self.lam * distance_correlation(base, other)
+        if other is None or self.mode == "beta":
+            return base
+        if self.mode == "disco":
+            return base + self.lam * distance_correlation(base, other)
         mse_o, kl_o, _ = self.parts(other)
-        if self.mode == "oe_sigmoid": return base - self.lam * torch.sigmoid(mse_o - mse)
-        if self.mode == "oe_margin": return base + self.lam * torch.relu(mse - mse_o + self.margin)
+        if self.mode == "oe_sigmoid":
+            return base - self.lam * torch.sigmoid(mse_o - mse)
+        if self.mode == "oe_margin":
+            return base + self.lam * torch.relu(mse - mse_o + self.margin)
         return base + self.lam * torch.relu(kl - kl_o + self.margin)
 
     def score(self,
@@ -216,20 +249,24 @@ def cyclic_kl(
     ramp:float=0.5, # fraction of the cycle over which the factor rises from 0 to 1
 ):
     "An `epoch_hook` for `fit` that sets `model.kl_factor` on a cyclic schedule."
-    def hook(model, epoch): model.kl_factor = min(1.0, (epoch % cycle) / max(ramp * cycle, 1e-9)) if cycle > 0 else 1.0
+    def hook(model, epoch):
+        model.kl_factor = min(1.0, (epoch % cycle) / max(ramp * cycle, 1e-9)) if cycle > 0 else 1.0
     return hook
 
+# %% ../nbs/07_vae_constituents.ipynb #0d21e3eb
 def paired_outliers(
     n:int, # number of QCD training jets
     outliers:np.ndarray, # outlier inputs (n_out, features)
     seed:int=0, # seed of the order
 ) -> np.ndarray: # (n, features)
     "The outlier set cycled to n rows in a random order (each outlier used about n / n_out times)."
-    if len(outliers) == 0: raise JetADError("outliers: expected at least one outlier jet for OE training, got none")
+    if len(outliers) == 0:
+        raise JetADError("outliers: expected at least one outlier jet for OE training, got none")
     rng = np.random.default_rng(seed)
     reps = -(-n // len(outliers))
     return np.concatenate([outliers[rng.permutation(len(outliers))] for _ in range(reps)])[:n]
 
+# %% ../nbs/07_vae_constituents.ipynb #8b839d01
 def fit_constituent_vae(
     model:ConstituentVAE, # the model (its mode decides the training tensors)
     x_train:np.ndarray, # QCD training inputs
@@ -242,7 +279,8 @@ def fit_constituent_vae(
     "Train a ConstituentVAE in its mode with `fit` (validation on the same objective); returns the History."
     s = fit_kwargs.get("seed", 0)
     if model.mode in ("oe_sigmoid", "oe_margin", "kl_oe"):
-        if outliers is None: raise JetADError(f"outliers: mode {model.mode!r} needs an outlier set")
+        if outliers is None:
+            raise JetADError(f"outliers: mode {model.mode!r} needs an outlier set")
         train = (x_train, paired_outliers(len(x_train), outliers, s))
         val = (x_val, paired_outliers(len(x_val), outliers, s + 1))
     elif model.mode == "disco":
@@ -250,7 +288,8 @@ def fit_constituent_vae(
             raise JetADError("mass: mode 'disco' needs one jet mass per training jet, then one per validation jet")
         m = np.asarray(mass, dtype=np.float32)
         train, val = (x_train, m[:len(x_train)]), (x_val, m[len(x_train):])
-    else: train, val = x_train, x_val
+    else:
+        train, val = x_train, x_val
     h = fit(model, train, val, epoch_hook=cyclic_kl(kl_cycle), val_loss_kwargs={"kl_factor": 1.0}, **fit_kwargs)
     model.kl_factor = 1.0
     return h

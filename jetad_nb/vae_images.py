@@ -4,13 +4,15 @@
 
 # %% ../nbs/06_vae_images.ipynb #3983a04c
 from __future__ import annotations
-import numpy as np
+
 import awkward as ak
+import numpy as np
 import torch
 from torch import nn
+
+from .ae import fit
 from .core import JetADError
 from .images import select_jets
-from .ae import fit
 
 # %% auto #0
 __all__ = ['trim_radius', 'lepton_clean', 'method_b_jets', 'pixel_scale', 'ImageAE', 'ImageVAE', 'kl_annealing', 'fit_vae']
@@ -21,6 +23,7 @@ def _dr2(table):
     c = table.constituents
     return (c.eta - table.eta) ** 2 + ((c.phi - table.phi + np.pi) % (2 * np.pi) - np.pi) ** 2
 
+# %% ../nbs/06_vae_images.ipynb #85989d44
 def trim_radius(
     table, # jet table
     radius:float=0.8, # keep constituents with dR < radius from the jet axis
@@ -29,6 +32,7 @@ def trim_radius(
     out = ak.with_field(table, table.constituents[_dr2(table) < radius ** 2], "constituents")
     return out[ak.num(out.constituents) > 0]
 
+# %% ../nbs/06_vae_images.ipynb #0559c312
 def lepton_clean(
     table, # jet table
     min_lepton_pt:float=20.0, # GeV, leptons above this veto the jet
@@ -40,6 +44,7 @@ def lepton_clean(
     near = _dr2(table) < radius ** 2
     return table[~ak.any(lep & near, axis=1)]
 
+# %% ../nbs/06_vae_images.ipynb #9722004c
 def method_b_jets(
     table, # jet table (leading jets, any radius >= jet_radius)
     jet_radius:float=0.8, # keep constituents within this dR of the axis
@@ -58,16 +63,31 @@ def pixel_scale(
     rms = np.sqrt((images.astype(np.float64) ** 2).mean(axis=(0, 2, 3)))
     return np.where(rms > 0, rms, 1.0).astype(np.float32)
 
+# %% ../nbs/06_vae_images.ipynb #134cd0b7
 def _coder(in_channels, width, out_channels, latent_size, npix, transpose):
     "Encoder (npix -> npix/4 -> latent_size) or its mirror."
     k = npix // 4 - latent_size + 1
-    if npix % 4 or k < 1: raise JetADError(f"latent_size: expected 1 ... {npix // 4} for {npix}x{npix} images (a multiple of 4), got {latent_size}")
+    if npix % 4 or k < 1:
+        raise JetADError(
+            f"latent_size: expected 1 ... {npix // 4} for {npix}x{npix} images (a multiple of 4), got {latent_size}"
+        )
     if not transpose:
-        return nn.Sequential(nn.Conv2d(in_channels, width, 3, 2, 1), nn.ReLU(), nn.Conv2d(width, 2 * width, 3, 2, 1), nn.ReLU(),
-                             nn.Conv2d(2 * width, out_channels, k))
-    return nn.Sequential(nn.ConvTranspose2d(in_channels, 2 * width, k), nn.ReLU(), nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(),
-                         nn.ConvTranspose2d(width, out_channels, 4, 2, 1))
+        return nn.Sequential(
+            nn.Conv2d(in_channels, width, 3, 2, 1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, 2, 1),
+            nn.ReLU(),
+            nn.Conv2d(2 * width, out_channels, k),
+        )
+    return nn.Sequential(
+        nn.ConvTranspose2d(in_channels, 2 * width, k),
+        nn.ReLU(),
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(width, out_channels, 4, 2, 1),
+    )
 
+# %% ../nbs/06_vae_images.ipynb #5b254e2c
 class ImageAE(nn.Module):
     "Convolutional autoencoder with a C x L x L latent image (method B's AE)."
     def __init__(self,
@@ -81,10 +101,14 @@ class ImageAE(nn.Module):
         super().__init__()
         self.encoder = _coder(in_channels, width, latent_channels, latent_size, npix, False)
         self.decoder = _coder(latent_channels, width, in_channels, latent_size, npix, True)
-        self.register_buffer("scale", torch.ones(in_channels) if scale is None else torch.as_tensor(scale, dtype=torch.float32))
+        self.register_buffer(
+            "scale", torch.ones(in_channels) if scale is None else torch.as_tensor(scale, dtype=torch.float32)
+        )
 
-    def _scaled(self, x): return x / self.scale[None, :, None, None]
-    def forward(self, x): return self.decoder(self.encoder(self._scaled(x)))
+    def _scaled(self, x):
+        return x / self.scale[None, :, None, None]
+    def forward(self, x):
+        return self.decoder(self.encoder(self._scaled(x)))
 
     def loss(self,
              x, # images (batch, channels, npix, npix)
@@ -96,6 +120,7 @@ class ImageAE(nn.Module):
         "Per-jet scores: {'mse'}."
         return {"mse": self.loss(x)}
 
+# %% ../nbs/06_vae_images.ipynb #c4fa8698
 class ImageVAE(ImageAE):
     "Convolutional VAE with a C x L x L Gaussian latent image; per-jet MSE and KL scores (method B)."
     def __init__(self,
@@ -107,7 +132,8 @@ class ImageVAE(ImageAE):
                  scale=None, # per-channel input scale (from `pixel_scale`)
                  beta:float=1.0, # KL weight (> 0)
                 ):
-        if not beta > 0: raise JetADError(f"beta: expected > 0 (a VAE with beta = 0 is an AE with noise), got {beta}")
+        if not beta > 0:
+            raise JetADError(f"beta: expected > 0 (a VAE with beta = 0 is an AE with noise), got {beta}")
         super().__init__(in_channels, latent_channels, latent_size, width, npix, scale)
         self.encoder = _coder(in_channels, width, 2 * latent_channels, latent_size, npix, False)
         self.beta, self.kl_factor = beta, 1.0
@@ -127,7 +153,8 @@ class ImageVAE(ImageAE):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).flatten(1).sum(1)
         return mse, kl, rec
 
-    def forward(self, x): return self.parts(x)[2]
+    def forward(self, x):
+        return self.parts(x)[2]
 
     def loss(self,
              x, # images
@@ -147,9 +174,11 @@ def kl_annealing(
     warmup:int, # epochs over which the KL factor rises linearly to 1 (0: always 1)
 ):
     "An `epoch_hook` for `fit` that sets `model.kl_factor` to min(1, (epoch + 1) / (warmup + 1))."
-    def hook(model, epoch): model.kl_factor = min(1.0, (epoch + 1) / (warmup + 1)) if warmup > 0 else 1.0
+    def hook(model, epoch):
+        model.kl_factor = min(1.0, (epoch + 1) / (warmup + 1)) if warmup > 0 else 1.0
     return hook
 
+# %% ../nbs/06_vae_images.ipynb #3dab2b0f
 def fit_vae(
     model, # an ImageVAE (or an ImageAE, trained plainly)
     train, # training images
@@ -158,7 +187,8 @@ def fit_vae(
     **fit_kwargs, # passed to `jetad_nb.ae.fit` (epochs, batch_size, lr, optimizer, weight_decay, patience, device, ...)
 ):
     "Train with `fit`: KL annealing over `kl_warmup` epochs, validation at the full KL weight."
-    if not hasattr(model, "kl_factor"): return fit(model, train, val, **fit_kwargs)
+    if not hasattr(model, "kl_factor"):
+        return fit(model, train, val, **fit_kwargs)
     h = fit(model, train, val, epoch_hook=kl_annealing(kl_warmup), val_loss_kwargs={"kl_factor": 1.0}, **fit_kwargs)
     model.kl_factor = 1.0
     return h

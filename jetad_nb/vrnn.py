@@ -4,13 +4,14 @@
 
 # %% ../nbs/08_vrnn.ipynb #b8e71be8
 from __future__ import annotations
+
 import numpy as np
-import awkward as ak
 import torch
 from torch import nn
+
 from .core import JetADError
 from .io import to_ptetaphim
-from .vae_constituents import padded_p4, rotate_phi0, rotate_plane, boost_z, boost_along
+from .vae_constituents import boost_along, boost_z, padded_p4, rotate_phi0, rotate_plane
 
 # %% auto #0
 __all__ = ['rescale_boost', 'rotate_hardest', 'pt_eta_phi', 'greedy_order', 'align_jets', 'alignment_steps', 'VRNN',
@@ -24,13 +25,15 @@ def rescale_boost(
     e0:float=1.0, # reference energy (> m0)
 ) -> tuple: # (p4, jet)
     "Scale four-vectors so each jet has mass m0, then boost along x so it has energy e0."
-    if not 0 < m0 < e0: raise JetADError(f"m0, e0: expected 0 < m0 < e0, got {m0}, {e0}")
+    if not 0 < m0 < e0:
+        raise JetADError(f"m0, e0: expected 0 < m0 < e0, got {m0}, {e0}")
     m = np.sqrt(np.clip(jet[:, 0]**2 - (jet[:, 1:]**2).sum(1), 0, None))
     s = np.divide(m0, m, out=np.full_like(m, np.nan), where=m > 0)
     p4, jet = p4 * s[:, None, None], jet * s[:, None]
     d = np.arctanh(np.sqrt(1 - (m0 / e0)**2)) - np.arctanh(np.clip(jet[:, 1] / jet[:, 0], -1 + 1e-15, 1 - 1e-15))
     return boost_along(p4, 1, d[:, None]), boost_along(jet, 1, d)
 
+# %% ../nbs/08_vrnn.ipynb #2b7f89db
 def rotate_hardest(
     p4:np.ndarray, # constituents (jets, n, 4), jets along +x
     mask:np.ndarray, # real constituents (jets, n)
@@ -41,6 +44,7 @@ def rotate_hardest(
     a = -np.arctan2(h[:, 3], h[:, 2])[:, None]
     return rotate_plane(p4, 2, 3, a)
 
+# %% ../nbs/08_vrnn.ipynb #18e2d3bf
 def pt_eta_phi(
     p4:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
 ) -> tuple: # (pt, eta, phi); eta of a zero vector is 0
@@ -55,6 +59,7 @@ def _frame(p4, keep, m0, e0):
     p, j = rescale_boost(p, j, m0, e0)
     return rotate_hardest(p, keep) * keep[..., None], j
 
+# %% ../nbs/08_vrnn.ipynb #36f344df
 def greedy_order(
     pt:np.ndarray, # (jets, n) pT, 0 for padding
     eta:np.ndarray, # (jets, n)
@@ -67,31 +72,38 @@ def greedy_order(
     taken = np.zeros((n_j, n), dtype=bool)
     cur = np.argmax(np.where(mask, pt, -1.0), axis=1)
     for k in range(n):
-        order[:, k] = cur; taken[rows, cur] = True
-        if k == n - 1: break
+        order[:, k] = cur
+        taken[rows, cur] = True
+        if k == n - 1:
+            break
         avail = mask & ~taken
         d = np.hypot(eta - eta[rows, cur][:, None], phi - phi[rows, cur][:, None])
         nxt = np.argmax(np.where(avail, pt * d, -1.0), axis=1)
         cur = np.where(avail.any(1), nxt, np.argmin(taken, axis=1))   # padding goes last, in index order
     return order
 
+# %% ../nbs/08_vrnn.ipynb #8b24ef5a
 def _align(p4, mask, n_const, m0, e0, max_dr, max_iter, record=None):
     keep = mask.copy()
     for it in range(max_iter + 1):
         with np.errstate(invalid="ignore", divide="ignore"):
             p, j = _frame(p4, keep, m0, e0)
             pt, eta, phi = pt_eta_phi(p)
-        if record is not None: record.append(("after the frame steps 1-3", p, keep.copy()))
+        if record is not None:
+            record.append(("after the frame steps 1-3", p, keep.copy()))
         new = keep & (np.hypot(eta, phi) < max_dr)
-        if (new == keep).all(): break
+        if (new == keep).all():
+            break
         keep = new if it < max_iter else keep & new   # last round: drop without recomputing the frame
-    if record is not None: record.append((f"Delta R < {max_dr} (iterated)", p, keep.copy()))
+    if record is not None:
+        record.append((f"Delta R < {max_dr} (iterated)", p, keep.copy()))
     kt = np.where(keep, (pt * np.hypot(eta, phi))**2, -1.0)
     top = np.argsort(-kt, axis=1, kind="stable")[:, :n_const]
     rows = np.arange(len(p))[:, None]
     sel = keep[rows, top]
     pt, eta, phi = pt[rows, top] * sel, eta[rows, top] * sel, phi[rows, top] * sel
-    if record is not None: record.append((f"{n_const} largest kT", p[rows, top] * sel[..., None], sel.copy()))
+    if record is not None:
+        record.append((f"{n_const} largest kT", p[rows, top] * sel[..., None], sel.copy()))
     o = greedy_order(pt, eta, phi, sel)
     pt, eta, phi, sel = pt[rows, o], eta[rows, o], phi[rows, o], sel[rows, o]
     flip = np.where(eta[:, 1:2] < 0, -1.0, 1.0) if n_const > 1 else 1.0
@@ -100,6 +112,7 @@ def _align(p4, mask, n_const, m0, e0, max_dr, max_iter, record=None):
     x = np.stack([pt / pt_jet[:, None], eta, phi], axis=-1) * sel[..., None]
     return x, sel.sum(1), np.isfinite(x).all(axis=(1, 2))
 
+# %% ../nbs/08_vrnn.ipynb #ef9d933d
 def align_jets(
     table, # jet table
     n_const:int=20, # sequence length (constituents kept)
@@ -111,18 +124,24 @@ def align_jets(
     chunk_size:int=20_000, # jets per chunk
 ) -> tuple: # (x (jets, n_const, 3) float32 (pT/pT_jet, eta, phi), lengths (jets,), index of each kept jet in `table`)
     "Method D's alignment algorithm, vectorised over jets; zero-padded sequences and their lengths."
-    if len(table) == 0: raise JetADError("table: expected at least one jet, got none")
-    if n_const < 2: raise JetADError(f"n_const: expected >= 2, got {n_const}")
+    if len(table) == 0:
+        raise JetADError("table: expected at least one jet, got none")
+    if n_const < 2:
+        raise JetADError(f"n_const: expected >= 2, got {n_const}")
     xs, ls, idx = [], [], []
     for a in range(0, len(table), chunk_size):
         p4, mask = padded_p4(table[a:a + chunk_size], None)
         x, n, ok = _align(p4, mask, n_const, m0, e0, max_dr, max_iter)
         ok &= n >= min_const
-        xs.append(x[ok].astype(np.float32)); ls.append(n[ok]); idx.append(a + np.nonzero(ok)[0])
+        xs.append(x[ok].astype(np.float32))
+        ls.append(n[ok])
+        idx.append(a + np.nonzero(ok)[0])
     x, n, i = np.concatenate(xs), np.concatenate(ls), np.concatenate(idx)
-    if len(x) == 0: raise JetADError(f"table: no jet has {min_const} or more constituents within Delta R < {max_dr}")
+    if len(x) == 0:
+        raise JetADError(f"table: no jet has {min_const} or more constituents within Delta R < {max_dr}")
     return x, n, i
 
+# %% ../nbs/08_vrnn.ipynb #147101b6
 def alignment_steps(
     table, # jet table
     i:int=0, # which jet
@@ -137,7 +156,8 @@ def alignment_steps(
     o = dict(n_const=20, m0=0.25, e0=1.0, max_dr=1.0, max_iter=10) | kwargs
     x, n, _ = _align(p4, mask, o["n_const"], o["m0"], o["e0"], o["max_dr"], o["max_iter"], record)
     for name, p, keep in record[:1] + record[-2:]:
-        pt, eta, phi = pt_eta_phi(p[0]); k = keep[0]
+        pt, eta, phi = pt_eta_phi(p[0])
+        k = keep[0]
         rec.append((name, pt[k], eta[k], phi[k]))
     rec.append(("ordered, eta flipped (the sequence)", x[0, :n[0], 0], x[0, :n[0], 1], x[0, :n[0], 2]))
     return rec
@@ -146,6 +166,7 @@ def alignment_steps(
 def _gauss(h_in, h, z):
     return nn.Sequential(nn.Linear(h_in, h), nn.ReLU(), nn.Linear(h, 2 * z))
 
+# %% ../nbs/08_vrnn.ipynb #1a6c3047
 class VRNN(nn.Module):
     "Variational recurrent network over constituent sequences (method D) with masked variable lengths."
     def __init__(self,
@@ -208,6 +229,7 @@ class VRNN(nn.Module):
         mse, kl = self.parts(x, lengths)
         return {"kl": kl, "mse": mse, "score": 1 - torch.exp(-kl)}
 
+# %% ../nbs/08_vrnn.ipynb #0a478beb
 def transformed_score(
     kl, # per-jet KL scores
     kl_train_mean:float, # mean KL over the training sample

@@ -1,5 +1,5 @@
 import os
-from pathlib import Path
+
 import pytest
 
 os.environ.setdefault("JETAD_PROGRESS", "0")
@@ -14,5 +14,7 @@ def shared():
     "The real external files (../shared/data); tests that need them skip when the folder is absent."
     d = _shared()
     if d is None:
-        pytest.skip("../shared/data is absent (a user checkout): real-file tests need the development layout or $JETAD_SHARED_DATA")
+        pytest.skip(
+            "../shared/data is absent (a user checkout): real-file tests need the development layout or $JETAD_SHARED_DATA"
+        )
     return d

@@ -1,27 +1,33 @@
-import os
-from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from jetad_nb.core import JetADError, atomic_path, atomic_write, cache_dir, check_file, get_device, seed_everything
+
 
 def test_seed_everything_reproduces_numpy_torch_python():
     import random
-    g1 = seed_everything(7); a = (random.random(), np.random.rand(), torch.rand(1).item(), g1.normal())
-    g2 = seed_everything(7); b = (random.random(), np.random.rand(), torch.rand(1).item(), g2.normal())
+    g1 = seed_everything(7)
+    a = (random.random(), np.random.rand(), torch.rand(1).item(), g1.normal())
+    g2 = seed_everything(7)
+    b = (random.random(), np.random.rand(), torch.rand(1).item(), g2.normal())
     assert a == b
-    seed_everything(8); assert torch.rand(1).item() != a[2]
+    seed_everything(8)
+    assert torch.rand(1).item() != a[2]
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "3"])
 def test_seed_rejects_bad_values(bad):
-    with pytest.raises(JetADError, match="seed"): seed_everything(bad)
+    with pytest.raises(JetADError, match="seed"):
+        seed_everything(bad)
 
 def test_device_override(monkeypatch):
     monkeypatch.setenv("JETAD_DEVICE", "cpu")
     assert get_device().type == "cpu"
-    with pytest.raises(JetADError, match="device"): get_device("tpu")
+    with pytest.raises(JetADError, match="device"):
+        get_device("tpu")
     if not torch.cuda.is_available():
-        with pytest.raises(JetADError, match="no CUDA GPU"): get_device("cuda")
+        with pytest.raises(JetADError, match="no CUDA GPU"):
+            get_device("cuda")
 
 def test_cache_dir_env(monkeypatch, tmp_path):
     monkeypatch.setenv("JETAD_CACHE", str(tmp_path / "cache"))
@@ -32,10 +38,13 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     atomic_write(target, b"old")
     with pytest.raises(RuntimeError):
         with atomic_path(target) as tmp:
-            tmp.write_bytes(b"half-written"); raise RuntimeError("crash")
+            tmp.write_bytes(b"half-written")
+            raise RuntimeError("crash")
     assert target.read_bytes() == b"old"          # the previous complete file survives
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
 def test_check_file(tmp_path):
-    with pytest.raises(JetADError, match="no such file"): check_file(tmp_path / "x.root")
-    with pytest.raises(JetADError, match="is not a file"): check_file(tmp_path)
+    with pytest.raises(JetADError, match="no such file"):
+        check_file(tmp_path / "x.root")
+    with pytest.raises(JetADError, match="is not a file"):
+        check_file(tmp_path)

@@ -4,8 +4,18 @@ Checks: every internal link answers 200, every image decodes (naturalWidth > 0),
 the API entries of its module; saves a screenshot of the index to `_docs/_screenshots/index.png`.
 `make test` runs it through `make docs-test` (which installs chromium and builds the site first).
 """
-import functools, http.server, importlib, os, shutil, tempfile, threading, urllib.error, urllib.parse, urllib.request
+import functools
+import http.server
+import importlib
+import os
+import shutil
+import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
+
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,20 +25,24 @@ IN_CI = bool(os.environ.get("CI"))
 
 def _need(ok: bool, reason: str):
     "Skip outside CI, fail in CI (where make docs-test provides everything)."
-    if ok: return
-    if IN_CI: pytest.fail(reason + " (CI is set: this must not be skipped)")
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(reason + " (CI is set: this must not be skipped)")
     pytest.skip(reason)
 
 # ---------------------------------------------------------------- serving and browsing
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
+    def log_message(self, *a):
+        pass
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     def handle_error(self, request, client_address):
         "The browser drops connections it no longer needs (BrokenPipe); those are not errors of the site."
         import sys
-        if not isinstance(sys.exc_info()[1], ConnectionError): super().handle_error(request, client_address)
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 @pytest.fixture(scope="module")
 def serve():
@@ -40,12 +54,19 @@ def serve():
         servers.append(srv)
         return f"http://127.0.0.1:{srv.server_address[1]}/"
     yield _serve
-    for s in servers: s.shutdown(); s.server_close()
+    for s in servers:
+        s.shutdown()
+        s.server_close()
 
 @pytest.fixture(scope="module")
 def driver():
-    _need(CHROMIUM.exists() and CHROMEDRIVER.exists(), f"{CHROMIUM} or {CHROMEDRIVER} is absent (make browser-deps installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver") if not IN_CI else importlib.import_module("selenium.webdriver")
+    _need(
+        CHROMIUM.exists() and CHROMEDRIVER.exists(),
+        f"{CHROMIUM} or {CHROMEDRIVER} is absent (make browser-deps installs them)",
+    )
+    webdriver = (
+        pytest.importorskip("selenium.webdriver") if not IN_CI else importlib.import_module("selenium.webdriver")
+    )
     from selenium.webdriver.chrome.service import Service
     profile = tempfile.mkdtemp(prefix="jetad-chromium-")
     opts = webdriver.ChromeOptions()
@@ -57,7 +78,8 @@ def driver():
     d = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=opts)
     d.set_page_load_timeout(60)
     yield d
-    d.quit(); shutil.rmtree(profile, ignore_errors=True)
+    d.quit()
+    shutil.rmtree(profile, ignore_errors=True)
 
 _PAGE_JS = """
 return {
@@ -75,9 +97,12 @@ def _status(url, cache={}):
     "HTTP status of a GET of `url` (cached)."
     if url not in cache:
         try:
-            with urllib.request.urlopen(url, timeout=20) as r: cache[url] = r.status
-        except urllib.error.HTTPError as e: cache[url] = e.code
-        except OSError as e: cache[url] = repr(e)
+            with urllib.request.urlopen(url, timeout=20) as r:
+                cache[url] = r.status
+        except urllib.error.HTTPError as e:
+            cache[url] = e.code
+        except OSError as e:
+            cache[url] = repr(e)
     return cache[url]
 
 def check_page(driver, base:str, page:str):
@@ -86,13 +111,16 @@ def check_page(driver, base:str, page:str):
     info = driver.execute_script(_PAGE_JS)
     problems, ids = [], set(info["ids"])
     for raw, absolute in info["links"]:
-        if not absolute.startswith(base): continue          # external links are not ours to check offline
+        if not absolute.startswith(base):
+            continue          # external links are not ours to check offline
         url, _, frag = absolute.partition("#")
         if raw.startswith("#"):
-            if frag and urllib.parse.unquote(frag) not in ids: problems.append(f"{page}: anchor {raw} has no target")
+            if frag and urllib.parse.unquote(frag) not in ids:
+                problems.append(f"{page}: anchor {raw} has no target")
             continue
         st = _status(url)
-        if st != 200: problems.append(f"{page}: broken link {raw} ({st})")
+        if st != 200:
+            problems.append(f"{page}: broken link {raw} ({st})")
     problems += [f"{page}: image does not load: {src}" for src in info["badImages"]]
     return problems, info
 
@@ -101,9 +129,14 @@ def test_checker_finds_broken_link_and_image(tmp_path, driver, serve):
     "A page with a broken link and a missing image is reported; its clean twin is not."
     png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
     ok = f'<html><body id="top"><a href="b.html">b</a> <a href="#top">up</a><img src="data:image/png;base64,{png}"></body></html>'
-    (tmp_path / "a.html").write_text(ok); (tmp_path / "b.html").write_text(ok)
-    (tmp_path / "broken.html").write_text(ok.replace("</body>",
-        '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><img src="missing.png"><img src="data:image/png;base64,AAAA"></body>'))
+    (tmp_path / "a.html").write_text(ok)
+    (tmp_path / "b.html").write_text(ok)
+    (tmp_path / "broken.html").write_text(
+        ok.replace(
+            "</body>",
+            '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><img src="missing.png"><img src="data:image/png;base64,AAAA"></body>',
+        )
+    )
     base = serve(tmp_path)
     problems, _ = check_page(driver, base, "a.html")
     assert problems == []
@@ -124,27 +157,36 @@ def site():
 def test_every_page(site, driver, serve):
     "Every sidebar page loads with the sidebar, working links and images, and its module's API entries."
     import nbformat
-    from jetad_nb.site import read_sidebar, notebook_info
+
+    from jetad_nb.site import notebook_info, read_sidebar
     pages = [p for _, ps in read_sidebar(ROOT / "nbs" / "sidebar.yml") for p in ps]
     base = serve(site)
     problems, n_images = [], 0
     for nb in pages:
         page = nb[:-6] + ".html"
-        if not (site / page).is_file(): problems.append(f"{page}: not built (listed in nbs/sidebar.yml)"); continue
+        if not (site / page).is_file():
+            problems.append(f"{page}: not built (listed in nbs/sidebar.yml)")
+            continue
         p, info = check_page(driver, base, page)
-        problems += p; n_images += info["nImages"]
+        problems += p
+        n_images += info["nImages"]
         if sorted(info["sidebarLinks"]) != sorted(q[:-6] + ".html" for q in pages):
             problems.append(f"{page}: the sidebar does not list exactly the {len(pages)} pages")
         mod = notebook_info(nbformat.read(ROOT / "nbs" / nb, as_version=4), nb)["module"]
         names = list(getattr(importlib.import_module(f"jetad_nb.{mod}"), "__all__", [])) if mod else []
-        if names and not info["api"]: problems.append(f"{page}: no API entries (jetad_nb.{mod} exports {len(names)} names)")
-        elif sorted(info["api"]) != sorted(names): problems.append(f"{page}: API entries {sorted(set(names) ^ set(info['api']))} differ from jetad_nb.{mod}.__all__")
+        if names and not info["api"]:
+            problems.append(f"{page}: no API entries (jetad_nb.{mod} exports {len(names)} names)")
+        elif sorted(info["api"]) != sorted(names):
+            problems.append(
+                f"{page}: API entries {sorted(set(names) ^ set(info['api']))} differ from jetad_nb.{mod}.__all__"
+            )
     assert not problems, "\n".join(problems)
     assert n_images > 0, "no images on the whole site: the figures of the executed notebooks are missing"
 
 def test_screenshot_index(site, driver, serve):
     "Save a screenshot of the index (for people to look at) and check it is a real picture."
-    shots = site / "_screenshots"; shots.mkdir(exist_ok=True)
+    shots = site / "_screenshots"
+    shots.mkdir(exist_ok=True)
     driver.set_window_size(1280, 900)
     driver.get(serve(site) + "index.html")
     assert driver.find_element("css selector", "#sidebar").is_displayed()

@@ -1,11 +1,26 @@
 """Metrics against hand-computed cases and a direct O(n^2) / brute-force computation."""
 import json
+
 import numpy as np
-import pandas as pd
 import pytest
+
 from jetad_nb.core import JetADError
-from jetad_nb.evaluate import (auc, roc_curve, rejection_at, fpr_floor, sic_curve, max_sic, threshold_at_rejection,
-                               sculpting, mass_vs_score, results_row, append_results, read_results, RESULT_COLUMNS)
+from jetad_nb.evaluate import (
+    RESULT_COLUMNS,
+    append_results,
+    auc,
+    fpr_floor,
+    mass_vs_score,
+    max_sic,
+    read_results,
+    rejection_at,
+    results_row,
+    roc_curve,
+    sculpting,
+    sic_curve,
+    threshold_at_rejection,
+)
+
 
 def brute_auc(y, s):
     sig, bkg = s[y == 1], s[y == 0]
@@ -17,7 +32,8 @@ def brute_rejection(y, s, eff):
     best = np.inf
     for t in np.unique(s):
         es, eb = (s[y == 1] >= t).mean(), (s[y == 0] >= t).mean()
-        if es >= eff - 1e-12: best = min(best, eb)
+        if es >= eff - 1e-12:
+            best = min(best, eb)
     return 1 / best if best > 0 else np.inf
 
 @pytest.mark.parametrize("seed", range(5))
@@ -35,7 +51,8 @@ def test_hand_cases():
     fpr, tpr, thr = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     assert list(zip(tpr, fpr))[1:] == [(0.5, 0.0), (0.5, 0.5), (1.0, 0.5), (1.0, 1.0)]
     # perfect separation: rejection infinite, SIC limited by the floor
-    y = np.r_[np.zeros(1000), np.ones(100)]; s = np.r_[np.zeros(1000), np.ones(100)]
+    y = np.r_[np.zeros(1000), np.ones(100)]
+    s = np.r_[np.zeros(1000), np.ones(100)]
     assert np.isinf(rejection_at(y, s, [0.5])[0])
 
 def test_sic_floor():
@@ -50,14 +67,19 @@ def test_sic_floor():
     assert 7 / 1000 >= fl > 6 / 1000
 
 def test_errors():
-    with pytest.raises(JetADError, match="same length"): auc([0, 1], [0.1])
-    with pytest.raises(JetADError, match="only 0"): auc([0, 2], [0.1, 0.2])
-    with pytest.raises(JetADError, match="both"): auc([1, 1], [0.1, 0.2])
-    with pytest.raises(JetADError, match="NaN"): auc([0, 1], [np.inf, 0.2])
+    with pytest.raises(JetADError, match="same length"):
+        auc([0, 1], [0.1])
+    with pytest.raises(JetADError, match="only 0"):
+        auc([0, 2], [0.1, 0.2])
+    with pytest.raises(JetADError, match="both"):
+        auc([1, 1], [0.1, 0.2])
+    with pytest.raises(JetADError, match="NaN"):
+        auc([0, 1], [np.inf, 0.2])
 
 def test_sculpting_and_mass_vs_score():
     rng = np.random.default_rng(0)
-    m = rng.uniform(0, 300, 100_000); s = m + rng.normal(0, 30, m.size)  # a score correlated with mass
+    m = rng.uniform(0, 300, 100_000)
+    s = m + rng.normal(0, 30, m.size)  # a score correlated with mass
     passed = sculpting(s, m, (10, 100))
     assert len(passed[10]) == pytest.approx(10_000, abs=2) and len(passed[100]) == pytest.approx(1000, abs=2)
     assert passed[100].mean() > passed[10].mean() > m.mean()
@@ -66,7 +88,8 @@ def test_sculpting_and_mass_vs_score():
     assert np.all(np.diff(mv.mass) > 0) and mv.n.sum() == m.size
 
 def test_results_table_roundtrip(tmp_path):
-    y = np.r_[np.zeros(20), np.ones(20)]; s = np.r_[np.zeros(20), np.ones(20)] + np.linspace(0, 0.5, 40)
+    y = np.r_[np.zeros(20), np.ones(20)]
+    s = np.r_[np.zeros(20), np.ones(20)] + np.linspace(0, 0.5, 40)
     p = tmp_path / "r.csv"
     append_results([results_row("m", "top", y, s, seed=k, params={"k": k}) for k in range(3)], p)
     df = append_results(results_row("m", "top", y, s, seed=1, params={"k": 10}), p)
@@ -77,4 +100,5 @@ def test_results_table_roundtrip(tmp_path):
     assert not list(tmp_path.glob("*.tmp-jetad"))
     assert len(read_results(tmp_path / "none.csv")) == 0
     (tmp_path / "junk.csv").write_bytes(b"\x00\x01\x02")
-    with pytest.raises(JetADError, match="junk.csv"): read_results(tmp_path / "junk.csv")
+    with pytest.raises(JetADError, match="junk.csv"):
+        read_results(tmp_path / "junk.csv")

@@ -3,12 +3,31 @@ injection, splits, scaling, the events cache."""
 import numpy as np
 import pytest
 import torch
-from jetad_nb.core import JetADError
+
 from jetad_nb.ae import predict
-from jetad_nb.evaluate import sic_at_rejection, fpr_floor, max_sic
-from jetad_nb.extrapolation import (Events, in_region, inject, split_data, MinMax, distort, crop_weights, odds_weights, Flow, Transport,
-                                    train_density, train_classifier, classify, sic_summary, write_events_h5, read_events_h5, Salad,
-                                    anomaly_scores)
+from jetad_nb.core import JetADError
+from jetad_nb.evaluate import fpr_floor, max_sic, sic_at_rejection
+from jetad_nb.extrapolation import (
+    Events,
+    Flow,
+    MinMax,
+    Salad,
+    Transport,
+    anomaly_scores,
+    classify,
+    crop_weights,
+    distort,
+    in_region,
+    inject,
+    odds_weights,
+    read_events_h5,
+    sic_summary,
+    split_data,
+    train_classifier,
+    train_density,
+    write_events_h5,
+)
+
 
 def test_flow_loglik_of_known_gaussian():
     "x ~ N(A c, diag(0.3, 0.7)^2): the trained flow's mean log-likelihood approaches the Gaussian's -entropy."
@@ -16,8 +35,17 @@ def test_flow_loglik_of_known_gaussian():
     c = rng.uniform(-1, 1, (12000, 2)).astype(np.float32)
     sig = np.array([0.3, 0.7])
     x = (c @ np.array([[1.0, 0.5], [-0.5, 1.0]]) + sig * rng.normal(size=(12000, 2))).astype(np.float32)
-    fl = train_density(Flow(2, 2, transforms=3, hidden=(32, 32)), x[:10000], c[:10000], epochs=30, batch_size=256, lr=3e-3,
-                       patience=5, device="cpu", show_progress=False)
+    fl = train_density(
+        Flow(2, 2, transforms=3, hidden=(32, 32)),
+        x[:10000],
+        c[:10000],
+        epochs=30,
+        batch_size=256,
+        lr=3e-3,
+        patience=5,
+        device="cpu",
+        show_progress=False,
+    )
     ll = predict(fl, (x[10000:], c[10000:]))["log_prob"].mean()
     exact = -np.sum(np.log(sig * np.sqrt(2 * np.pi))) - 1.0
     assert abs(ll - exact) < 0.06, (ll, exact)
@@ -31,7 +59,9 @@ def test_classifier_odds_recover_density_ratio(n0, n1):
     clf = train_classifier(a, b, epochs=25, batch_size=512, device="cpu")
     x = np.linspace(-1, 1, 9)[:, None].astype(np.float32)
     p = classify(clf, x)
-    np.testing.assert_allclose(p / (1 - p), np.exp(0.5 * x[:, 0] - 0.125), rtol=0.12)   # class balancing: no n1/n0 factor
+    np.testing.assert_allclose(
+        p / (1 - p), np.exp(0.5 * x[:, 0] - 0.125), rtol=0.12
+    )  # class balancing: no n1/n0 factor
 
 def test_weights_make_classes_indistinguishable():
     "Class 0 ~ N(0,1) weighted by the true ratio to N(0.5,1) looks like class 1: p ~ 0.5 everywhere."
@@ -48,7 +78,8 @@ def test_ensemble_and_errors():
     clfs = [train_classifier(a, b, epochs=3, seed=s, device="cpu") for s in (0, 1)]
     x = rng.normal(size=(50, 2)).astype(np.float32)
     np.testing.assert_allclose(classify(clfs, x), (classify(clfs[0], x) + classify(clfs[1], x)) / 2, rtol=1e-6)
-    with pytest.raises(JetADError, match="both classes"): train_classifier(a[:0], b)
+    with pytest.raises(JetADError, match="both classes"):
+        train_classifier(a[:0], b)
 
 def test_ensembles_of_different_seeds_share_no_member():
     "Ensemble seed s trains members s*n+k: seeds 0, 1, 2 give independent ensembles (a band over seeds is a real spread)."
@@ -72,7 +103,7 @@ def test_sic_and_floor_on_hand_made_scores():
     y = np.r_[np.zeros(10000), np.ones(1000)]
     s = np.r_[np.arange(10000) / 10000, 2 + np.arange(1000) / 1000]            # perfect separation
     assert fpr_floor(10000) == pytest.approx(1 / 1600)
-    assert max_sic(y, s) == pytest.approx(1 / np.sqrt(7 / 10000), rel=0.02)       # best cut at the floor (7 background pass)
+    assert max_sic(y, s) == pytest.approx(1 / np.sqrt(7 / 10000), rel=0.02)  # best cut at the floor (7 background pass)
     assert sic_at_rejection(y, s, 1000) == pytest.approx(np.sqrt(1000))
     assert np.isnan(sic_at_rejection(y, s, 1e4))                                  # 1e-4 < floor 6.25e-4
     rng = np.random.default_rng(0)
@@ -92,7 +123,8 @@ def test_injection_and_split():
         sr = in_region(d.c, lower)
         assert d.signal[sr].sum() == round(sb * in_region(b.c, lower).sum())
         assert (~d.signal).sum() == len(b)
-    with pytest.raises(JetADError, match="s_over_b"): inject(b, s, -0.1, lower)
+    with pytest.raises(JetADError, match="s_over_b"):
+        inject(b, s, -0.1, lower)
     parts = split_data(b, lower, seed=1)
     assert sum(len(p) for p in parts.values()) == len(b)
     keys = [set(map(tuple, np.round(p.c, 9))) for p in parts.values()]
@@ -101,10 +133,15 @@ def test_injection_and_split():
 def test_minmax_and_distort():
     x = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 10, 100]
     s = MinMax.fit(x)(x)
-    np.testing.assert_allclose(s.min(0), -2.5, atol=1e-5); np.testing.assert_allclose(s.max(0), 2.5, atol=1e-5)
+    np.testing.assert_allclose(s.min(0), -2.5, atol=1e-5)
+    np.testing.assert_allclose(s.max(0), 2.5, atol=1e-5)
     e = Events(np.array([[1000.0, 50.0]]), np.array([[6000.0, 0.25, 0.25, 0.25, 0.25]]), np.array([False]))
     d = distort(e)
-    assert d.c[0, 1] == pytest.approx(55.0) and d.x[0, 0] == pytest.approx(12000.0) and d.x[0, 1] == pytest.approx(0.25 ** 1.1)
+    assert (
+        d.c[0, 1] == pytest.approx(55.0)
+        and d.x[0, 0] == pytest.approx(12000.0)
+        and d.x[0, 1] == pytest.approx(0.25**1.1)
+    )
     assert e.c[0, 1] == 50.0    # the input is not changed
 
 def test_transport_identity_start_and_inverse():
@@ -112,7 +149,8 @@ def test_transport_identity_start_and_inverse():
     tr = Transport(fl, 3, 2)
     x, c = np.random.randn(10, 3).astype(np.float32), np.random.randn(10, 2).astype(np.float32)
     np.testing.assert_allclose(tr.morph(x, c), x, atol=1e-6)
-    for p in tr.t.parameters(): torch.nn.init.normal_(p, std=0.3)
+    for p in tr.t.parameters():
+        torch.nn.init.normal_(p, std=0.3)
     y = tr.morph(x, c)
     u, _ = tr.t(torch.tensor(c)).call_and_ladj(torch.tensor(y))
     np.testing.assert_allclose(u.detach().numpy(), x, atol=1e-4)          # t_c(t_c^-1(x)) = x
@@ -132,13 +170,18 @@ def test_events_cache_roundtrip(tmp_path):
     e = events(5, 0)
     write_events_h5(tmp_path / "e.h5", {"qcd": e}, note="x")
     back = read_events_h5(tmp_path / "e.h5", "qcd")
-    np.testing.assert_array_equal(back.c, e.c); np.testing.assert_array_equal(back.x, e.x)
-    with pytest.raises(JetADError, match="no sample 'hv'"): read_events_h5(tmp_path / "e.h5", "hv")
+    np.testing.assert_array_equal(back.c, e.c)
+    np.testing.assert_array_equal(back.x, e.x)
+    with pytest.raises(JetADError, match="no sample 'hv'"):
+        read_events_h5(tmp_path / "e.h5", "hv")
     (tmp_path / "bad.h5").write_bytes(b"nope")
-    with pytest.raises(JetADError): read_events_h5(tmp_path / "bad.h5", "qcd")
+    with pytest.raises(JetADError):
+        read_events_h5(tmp_path / "bad.h5", "qcd")
     import h5py
-    with h5py.File(tmp_path / "other.h5", "w") as f: f["x"] = [1]
-    with pytest.raises(JetADError, match="not a jetad events file"): read_events_h5(tmp_path / "other.h5", "x")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = [1]
+    with pytest.raises(JetADError, match="not a jetad events file"):
+        read_events_h5(tmp_path / "other.h5", "x")
 
 def test_unknown_method_refused_before_any_work():
     from jetad_nb.extrapolation import run_methods

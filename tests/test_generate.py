@@ -1,10 +1,12 @@
 """Event generation: processes, the detector's formulas on hand-made particles, reproducibility, dask fan-out."""
-import numpy as np
 import awkward as ak
+import numpy as np
 import pytest
-from jetad_nb.core import JetADError
+
 from jetad_nb import generate as g
+from jetad_nb.core import JetADError
 from jetad_nb.io import read_delphes
+
 
 def _particles(**cols):
     n = len(cols["px"])
@@ -14,14 +16,18 @@ def _particles(**cols):
     return base
 
 def test_settings_errors():
-    with pytest.raises(JetADError, match="process: expected one of"): g.pythia_settings("zprime")
-    with pytest.raises(JetADError, match="seed: expected 1"): g.pythia_settings("qcd", seed=0)
+    with pytest.raises(JetADError, match="process: expected one of"):
+        g.pythia_settings("zprime")
+    with pytest.raises(JetADError, match="seed: expected 1"):
+        g.pythia_settings("qcd", seed=0)
     assert "PhaseSpace:pTHatMin = 900.0" in g.pythia_settings("qcd", pt_hat_min=900.0)
     assert "4900023:m0 = 4000.0" in g.pythia_settings("hv", mass=4000.0)
 
 def test_impact_parameters_without_smearing():
     # a track produced at (x, y, z) = (1, 0, 2) mm moving along y: d0 = x*py/pT = 1 mm, dz = z = 2 mm
-    det = g.Detector(d0_res=0.0, d0_res_pt=0.0, dz_res=0.0, dz_res_pt=0.0, pt_res_const=0.0, pt_res_slope=0.0, track_eff=1.0)
+    det = g.Detector(
+        d0_res=0.0, d0_res_pt=0.0, dz_res=0.0, dz_res_pt=0.0, pt_res_const=0.0, pt_res_slope=0.0, track_eff=1.0
+    )
     p = _particles(px=[0.0], py=[10.0], pz=[0.0], e=[10.001], x=[1.0], z=[2.0])
     d = g.simulate_detector(p, np.array([1]), np.random.default_rng(0), det)
     t = d["EFlowTrack"]
@@ -31,17 +37,27 @@ def test_calorimeter_conserves_energy_without_smearing():
     rng = np.random.default_rng(1)
     n = 2000
     pt, eta, phi = rng.uniform(1, 50, n), rng.uniform(-2, 2, n), rng.uniform(-np.pi, np.pi, n)
-    p = _particles(px=pt * np.cos(phi), py=pt * np.sin(phi), pz=pt * np.sinh(eta), e=pt * np.cosh(eta), pid=np.full(n, 22.0), charge=np.zeros(n))
+    p = _particles(
+        px=pt * np.cos(phi),
+        py=pt * np.sin(phi),
+        pz=pt * np.sinh(eta),
+        e=pt * np.cosh(eta),
+        pid=np.full(n, 22.0),
+        charge=np.zeros(n),
+    )
     det = g.Detector(em_stoch=0, em_const=0, em_threshold=0)
     d = g.simulate_detector(p, np.array([n // 2, n - n // 2]), rng, det)
     assert d["Tower"]["E"].sum() == pytest.approx(p["e"].sum(), rel=1e-9)
-    assert d["EFlowPhoton"]["E"].sum() == pytest.approx(p["e"].sum(), rel=1e-9)   # photons: no tracks, all in EFlowPhoton
+    assert d["EFlowPhoton"]["E"].sum() == pytest.approx(
+        p["e"].sum(), rel=1e-9
+    )  # photons: no tracks, all in EFlowPhoton
     assert len(d["EFlowTrack"]["PT"]) == 0 and set(np.unique(d["Tower"]["event"])) == {0, 1}
 
 def test_tracking_efficiency_and_acceptance():
     rng = np.random.default_rng(2)
     n = 20000
-    eta = rng.uniform(-4, 4, n); pt = np.full(n, 5.0)
+    eta = rng.uniform(-4, 4, n)
+    pt = np.full(n, 5.0)
     p = _particles(px=pt, py=np.zeros(n), pz=pt * np.sinh(eta), e=pt * np.cosh(eta))
     d = g.simulate_detector(p, np.array([n]), rng)
     inside = np.abs(eta) < 2.5
@@ -54,7 +70,9 @@ def test_same_seed_same_file(tmp_path):
     c = g.generate("top", 6, tmp_path / "c.root", seed=6, truth=False)
     ja, jb, jc = (read_delphes(f, min_pt=0) for f in (a, b, c))
     for k in ("pt", "eta", "d0", "energy"):
-        np.testing.assert_array_equal(ak.flatten(ja.constituents[k]).to_numpy(), ak.flatten(jb.constituents[k]).to_numpy())
+        np.testing.assert_array_equal(
+            ak.flatten(ja.constituents[k]).to_numpy(), ak.flatten(jb.constituents[k]).to_numpy()
+        )
     assert ja.pt.tolist() != jc.pt.tolist()
     # stored links give every fat jet its constituents: their summed pT is close to the jet pT
     from jetad_nb.io import constituent_sum
@@ -70,7 +88,23 @@ def test_dask_two_workers_equals_serial(tmp_path):
 
 def test_cli_generate(tmp_path, capsys):
     from jetad_nb.run import main
-    assert main(["generate", "--process", "qcd", "--events", "4", "--seed", "1", "--out", str(tmp_path / "q.root"), "--no-truth"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--process",
+                "qcd",
+                "--events",
+                "4",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path / "q.root"),
+                "--no-truth",
+            ]
+        )
+        == 0
+    )
     assert len(read_delphes(tmp_path / "q.root", min_pt=0)) > 0
     assert main(["generate", "--process", "nope", "--events", "4", "--out", str(tmp_path / "x.root")]) == 2
     assert "process: expected one of" in capsys.readouterr().err

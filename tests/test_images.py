@@ -1,12 +1,24 @@
 """Jet-image steps on hand-made jets: phi wrap-around, one-constituent and empty jets, invariants of each step,
 and agreement of the compiled path with the step functions."""
-import numpy as np
 import awkward as ak
+import numpy as np
 import pytest
+
 from jetad_nb.core import JetADError
+from jetad_nb.images import (
+    PDGID_CLASSES,
+    centre_constituents,
+    channel_names,
+    fit_channel_stats,
+    flatten_jets,
+    flip_constituents,
+    jet_images,
+    pf_class,
+    pixelise,
+    rotate_constituents,
+)
 from jetad_nb.io import jet_table
-from jetad_nb.images import (jet_images, flatten_jets, centre_constituents, rotate_constituents, flip_constituents,
-                             pixelise, channel_names, fit_channel_stats, pf_class, PDGID_CLASSES)
+
 
 def make_jets(cons, jet_phi=None, **extra):
     "Jet table from a list of jets, each a list of (pt, eta, phi)."
@@ -22,7 +34,15 @@ def random_jets(n, seed, phi0=3.1):
     rng = np.random.default_rng(seed)
     cons = []
     for k in rng.integers(1, 60, n):
-        cons.append(list(zip(rng.exponential(20, k), rng.normal(0, 0.25, k), (rng.normal(phi0, 0.25, k) + np.pi) % (2 * np.pi) - np.pi)))
+        cons.append(
+            list(
+                zip(
+                    rng.exponential(20, k),
+                    rng.normal(0, 0.25, k),
+                    (rng.normal(phi0, 0.25, k) + np.pi) % (2 * np.pi) - np.pi,
+                )
+            )
+        )
     return make_jets(cons)
 
 def test_straddling_phi_pi_same_as_shifted_jet():
@@ -31,7 +51,9 @@ def test_straddling_phi_pi_same_as_shifted_jet():
     at0 = make_jets([cons])
     wrapped = make_jets([[(p, e, (f + np.pi + np.pi) % (2 * np.pi) - np.pi) for p, e, f in cons]])
     assert np.ptp(ak.to_numpy(ak.flatten(wrapped.constituents.phi))) > 6  # really straddles
-    np.testing.assert_allclose(jet_images(wrapped, show_progress=False), jet_images(at0, show_progress=False), atol=1e-6)
+    np.testing.assert_allclose(
+        jet_images(wrapped, show_progress=False), jet_images(at0, show_progress=False), atol=1e-6
+    )
 
 def test_one_constituent_jet_is_a_central_pixel():
     im = jet_images(make_jets([[(100, 0.7, -2.0)]]), npix=40, extent=1.0, show_progress=False)
@@ -46,9 +68,12 @@ def test_empty_jet_and_empty_table_raise():
 
 def test_bad_parameters_raise():
     jets = make_jets([[(10, 0, 0)]])
-    with pytest.raises(JetADError, match="channels"): jet_images(jets, channels=["pt", "mass"], show_progress=False)
-    with pytest.raises(JetADError, match="npix"): jet_images(jets, npix=0, show_progress=False)
-    with pytest.raises(JetADError, match="stats"): jet_images(jets, channels=["dz"], show_progress=False)
+    with pytest.raises(JetADError, match="channels"):
+        jet_images(jets, channels=["pt", "mass"], show_progress=False)
+    with pytest.raises(JetADError, match="npix"):
+        jet_images(jets, npix=0, show_progress=False)
+    with pytest.raises(JetADError, match="stats"):
+        jet_images(jets, channels=["dz"], show_progress=False)
 
 def test_unit_sum_and_upper_right():
     jets = random_jets(200, 0)
@@ -58,7 +83,8 @@ def test_unit_sum_and_upper_right():
 
 def test_steps_invariants():
     flat, jet, counts = flatten_jets(random_jets(300, 1))
-    n = len(counts); w = flat["pt"].astype(float)
+    n = len(counts)
+    w = flat["pt"].astype(float)
     x, y = centre_constituents(flat["eta"], flat["phi"], w, jet, np.full(n, 3.1))
     np.testing.assert_allclose(np.bincount(jet, w * x, n), 0, atol=1e-9)
     np.testing.assert_allclose(np.bincount(jet, w * y, n), 0, atol=1e-9)
@@ -75,33 +101,73 @@ def test_steps_invariants():
 def test_compiled_path_matches_steps(centre, rotate, flip):
     jets = random_jets(400, 2)
     flat, jet, counts = flatten_jets(jets)
-    n = len(counts); w = flat["pt"].astype(float)
-    if centre: x, y = centre_constituents(flat["eta"], flat["phi"], w, jet, ak.to_numpy(jets.phi))
-    else: x, y = flat["eta"] - ak.to_numpy(jets.eta)[jet], (flat["phi"].astype(float) - ak.to_numpy(jets.phi).astype(float)[jet] + np.pi) % (2 * np.pi) - np.pi
-    if rotate: x, y = rotate_constituents(x, y, w, jet, n)
-    if flip: x, y = flip_constituents(x, y, w, jet, counts)
+    n = len(counts)
+    w = flat["pt"].astype(float)
+    if centre:
+        x, y = centre_constituents(flat["eta"], flat["phi"], w, jet, ak.to_numpy(jets.phi))
+    else:
+        x, y = (
+            flat["eta"] - ak.to_numpy(jets.eta)[jet],
+            (flat["phi"].astype(float) - ak.to_numpy(jets.phi).astype(float)[jet] + np.pi) % (2 * np.pi) - np.pi,
+        )
+    if rotate:
+        x, y = rotate_constituents(x, y, w, jet, n)
+    if flip:
+        x, y = flip_constituents(x, y, w, jet, counts)
     ref = pixelise(x, y, w / ak.to_numpy(jets.pt)[jet], jet, n, 32, 0.8)
     got = jet_images(jets, 32, 0.8, centre=centre, rotate=rotate, flip=flip, normalise=False, show_progress=False)[:, 0]
     np.testing.assert_allclose(got, ref, atol=1e-6)
 
 def test_multichannel_values():
     # one charged pion with d0/d0err = 10 (clipped to 5), one photon, one neutron
-    jets = make_jets([[(50, 0, 0), (30, 0.3, 0), (20, -0.3, 0)]], pdgid=np.array([211, 22, 2112]), charge=np.array([1, 0, 0]),
-                     d0=np.array([1.0, np.nan, np.nan]), d0err=np.array([0.1, np.nan, np.nan]),
-                     dz=np.array([0.2, np.nan, np.nan]), dzerr=np.array([0.1, np.nan, np.nan]))
+    jets = make_jets(
+        [[(50, 0, 0), (30, 0.3, 0), (20, -0.3, 0)]],
+        pdgid=np.array([211, 22, 2112]),
+        charge=np.array([1, 0, 0]),
+        d0=np.array([1.0, np.nan, np.nan]),
+        d0err=np.array([0.1, np.nan, np.nan]),
+        dz=np.array([0.2, np.nan, np.nan]),
+        dzerr=np.array([0.1, np.nan, np.nan]),
+    )
     stats = {"d0": {"mean": 1.0, "std": 2.0}, "dz": {"mean": 0.0, "std": 1.0}}
-    im = jet_images(jets, 32, 0.8, ["pdgid", "dz", "d0", "pt"], stats=stats, rotate=False, flip=False, centre=False, show_progress=False)[0]
+    im = jet_images(
+        jets,
+        32,
+        0.8,
+        ["pdgid", "dz", "d0", "pt"],
+        stats=stats,
+        rotate=False,
+        flip=False,
+        centre=False,
+        show_progress=False,
+    )[0]
     names = channel_names(["pt", "d0", "dz", "pdgid"])
     assert names[:3] == ["pt", "d0", "dz"] and im.shape == (11, 32, 32)
     assert im[1].sum() == pytest.approx((5 - 1.0) / 2.0) and im[2].sum() == pytest.approx(2.0)
     counts = {names[3 + k]: im[3 + k].sum() for k in range(8)}
-    assert counts == {"pdgid-211": 0, "pdgid-13": 0, "pdgid-11": 0, "pdgid+11": 0, "pdgid+13": 0, "pdgid+22": 1, "pdgid+130": 1, "pdgid+211": 1}
+    assert counts == {
+        "pdgid-211": 0,
+        "pdgid-13": 0,
+        "pdgid-11": 0,
+        "pdgid+11": 0,
+        "pdgid+13": 0,
+        "pdgid+22": 1,
+        "pdgid+130": 1,
+        "pdgid+211": 1,
+    }
 
 def test_fit_channel_stats():
     rng = np.random.default_rng(3)
     k = 5000
-    jets = make_jets([list(zip(np.full(k, 1.0), rng.normal(0, 0.1, k), rng.normal(0, 0.1, k)))],
-                     pdgid=np.full(k, 211), charge=np.ones(k), d0=rng.normal(0.5, 1, k), d0err=np.ones(k), dz=rng.normal(0, 1, k), dzerr=np.ones(k))
+    jets = make_jets(
+        [list(zip(np.full(k, 1.0), rng.normal(0, 0.1, k), rng.normal(0, 0.1, k)))],
+        pdgid=np.full(k, 211),
+        charge=np.ones(k),
+        d0=rng.normal(0.5, 1, k),
+        d0err=np.ones(k),
+        dz=rng.normal(0, 1, k),
+        dzerr=np.ones(k),
+    )
     st = fit_channel_stats(jets)
     assert st["d0"]["mean"] == pytest.approx(0.5, abs=0.05) and st["d0"]["std"] == pytest.approx(1, abs=0.05)
     with pytest.raises(JetADError, match="no charged"):

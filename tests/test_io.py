@@ -1,12 +1,12 @@
 """Readers on the real external files, error paths, and round trips through the HDF5 cache and the Delphes writer."""
-import warnings
-from pathlib import Path
 import awkward as ak
 import h5py
 import numpy as np
 import pytest
-from jetad_nb.core import JetADError
+
 from jetad_nb import io
+from jetad_nb.core import JetADError
+
 
 # ---------------------------------------------------------------- real files
 def test_delphes_tth_fatjets_and_matching_closure(shared):
@@ -48,16 +48,25 @@ def test_broken_file_fails_cleanly(shared):
     with pytest.raises(JetADError, match="broken_no_keys.root: ROOT file has no keys") as e:
         io.read_delphes(shared / "delphes/broken_no_keys.root")
     assert "\n" not in str(e.value)
-    with pytest.raises(JetADError, match="broken_no_keys.root"): io.read_pfnano(shared / "delphes/broken_no_keys.root")
-    with pytest.raises(JetADError, match="no tree 'Delphes' or 'Events'|no keys"): io.read_jets(shared / "delphes/broken_no_keys.root")
+    with pytest.raises(JetADError, match="broken_no_keys.root"):
+        io.read_pfnano(shared / "delphes/broken_no_keys.root")
+    with pytest.raises(JetADError, match="no tree 'Delphes' or 'Events'|no keys"):
+        io.read_jets(shared / "delphes/broken_no_keys.root")
 
 def test_missing_tree_and_branch(shared, tmp_path):
-    with pytest.raises(JetADError, match="no tree 'Delphes'"): io.read_delphes(shared / "cms_pfnano/qcd_dijet_10events.root")
+    with pytest.raises(JetADError, match="no tree 'Delphes'"):
+        io.read_delphes(shared / "cms_pfnano/qcd_dijet_10events.root")
     with pytest.raises(JetADError, match="no 'NoSuchJet' collection"):
         io.read_delphes(shared / "delphes/ttH_10events.root", jets="NoSuchJet", recluster="never")
-    f = io.write_delphes(tmp_path / "nophi.root", {"FatJet": ak.Array([[{"PT": 1.0, "Eta": 0.0, "Mass": 1.0}]]),
-                                                    "Tower": ak.Array([[{"ET": 1.0, "Eta": 0.0, "Phi": 0.0, "E": 1.0}]])})
-    with pytest.raises(JetADError, match="missing branch 'FatJet.Phi'"): io.read_delphes(f, constituents="Tower")
+    f = io.write_delphes(
+        tmp_path / "nophi.root",
+        {
+            "FatJet": ak.Array([[{"PT": 1.0, "Eta": 0.0, "Mass": 1.0}]]),
+            "Tower": ak.Array([[{"ET": 1.0, "Eta": 0.0, "Phi": 0.0, "E": 1.0}]]),
+        },
+    )
+    with pytest.raises(JetADError, match="missing branch 'FatJet.Phi'"):
+        io.read_delphes(f, constituents="Tower")
 
 def test_pfnano(shared):
     t = io.read_pfnano(shared / "cms_pfnano/qcd_dijet_10events.root")
@@ -78,15 +87,18 @@ def test_lhco(shared):
     assert ak.all(ak.flatten(t.constituents.charge) == -99)
     part = io.read_lhco(shared / "lhco/events_anomalydetection_tiny.h5", start=100, stop=150, chunk=20)
     assert set(np.unique(part.event.to_numpy())) == set(range(100, 150))
-    with pytest.raises(JetADError, match="no key 'nope'"): io.read_lhco(shared / "lhco/events_anomalydetection_tiny.h5", key="nope")
+    with pytest.raises(JetADError, match="no key 'nope'"):
+        io.read_lhco(shared / "lhco/events_anomalydetection_tiny.h5", key="nope")
 
 def test_vrnn(shared):
     with pytest.warns(UserWarning, match="dropped 3 jets"):
         t = io.read_vrnn(shared / "vrnn/events_anomalydetection_VRNN_2Prong_Signal.hdf5", label=1)
     assert len(t) == 317 and ak.all(t.label == 1)
-    for k in io.VRNN_HLVS: assert np.isfinite(t[k].to_numpy()).all()
+    for k in io.VRNN_HLVS:
+        assert np.isfinite(t[k].to_numpy()).all()
     assert ak.all(ak.num(t.constituents) >= 1) and ak.all(ak.num(t.constituents) <= 80)
-    with pytest.raises(JetADError, match="missing key 'constituents'"): io.read_vrnn(shared / "lhco/events_anomalydetection_tiny.h5")
+    with pytest.raises(JetADError, match="missing key 'constituents'"):
+        io.read_vrnn(shared / "lhco/events_anomalydetection_tiny.h5")
 
 def test_detect_format(shared):
     assert io.detect_format(shared / "delphes/ttH_10events.root") == "delphes"
@@ -99,9 +111,12 @@ def test_cache_round_trip_real(shared, tmp_path):
     f = io.write_jets_h5(t, tmp_path / "cms.h5", compression="gzip", source="pfnano")
     back = io.read_jets(f)
     assert back.fields == t.fields
-    for k in ("pt", "eta", "msoftdrop", "event", "rank"): np.testing.assert_array_equal(back[k].to_numpy(), t[k].to_numpy())
+    for k in ("pt", "eta", "msoftdrop", "event", "rank"):
+        np.testing.assert_array_equal(back[k].to_numpy(), t[k].to_numpy())
     for k in io.CONSTITUENT_FIELDS:
-        np.testing.assert_array_equal(ak.flatten(back.constituents[k]).to_numpy(), ak.flatten(t.constituents[k]).to_numpy())
+        np.testing.assert_array_equal(
+            ak.flatten(back.constituents[k]).to_numpy(), ak.flatten(t.constituents[k]).to_numpy()
+        )
     part = io.read_jets_h5(f, start=3, stop=7)
     assert part.pt.tolist() == t.pt[3:7].tolist()
 
@@ -110,27 +125,51 @@ def _tiny_table(n=5, seed=0):
     rng = np.random.default_rng(seed)
     counts = rng.integers(1, 6, n)
     k = counts.sum()
-    return io.jet_table(dict(pt=rng.uniform(200, 900, n), eta=rng.normal(0, 1, n), phi=rng.uniform(-3, 3, n),
-                             mass=rng.uniform(10, 200, n), event=np.arange(n), rank=np.zeros(n), label=rng.integers(0, 2, n)),
-                        dict(pt=rng.uniform(1, 100, k), eta=rng.normal(0, 1, k), phi=rng.uniform(-3, 3, k), energy=rng.uniform(1, 200, k),
-                             charge=rng.integers(-1, 2, k), pdgid=rng.choice([211, 22, 130], k)), counts)
+    return io.jet_table(
+        dict(
+            pt=rng.uniform(200, 900, n),
+            eta=rng.normal(0, 1, n),
+            phi=rng.uniform(-3, 3, n),
+            mass=rng.uniform(10, 200, n),
+            event=np.arange(n),
+            rank=np.zeros(n),
+            label=rng.integers(0, 2, n),
+        ),
+        dict(
+            pt=rng.uniform(1, 100, k),
+            eta=rng.normal(0, 1, k),
+            phi=rng.uniform(-3, 3, k),
+            energy=rng.uniform(1, 200, k),
+            charge=rng.integers(-1, 2, k),
+            pdgid=rng.choice([211, 22, 130], k),
+        ),
+        counts,
+    )
 
 def test_cache_schema_and_keys(tmp_path):
     f = io.write_jets_h5(_tiny_table(), tmp_path / "t.h5", seed=3)
     assert io.jets_h5_params(f) == {"seed": 3}
-    with h5py.File(f, "a") as h: h.attrs["jetad_schema"] = 0
-    with pytest.raises(JetADError, match=r"t.h5: schema version 0, expected 1"): io.read_jets_h5(f)
-    with h5py.File(f, "a") as h: del h.attrs["jetad_schema"]
-    with pytest.raises(JetADError, match="attribute 'jetad_schema' missing"): io.read_jets_h5(f)
+    with h5py.File(f, "a") as h:
+        h.attrs["jetad_schema"] = 0
+    with pytest.raises(JetADError, match=r"t.h5: schema version 0, expected 1"):
+        io.read_jets_h5(f)
+    with h5py.File(f, "a") as h:
+        del h.attrs["jetad_schema"]
+    with pytest.raises(JetADError, match="attribute 'jetad_schema' missing"):
+        io.read_jets_h5(f)
     f2 = io.write_jets_h5(_tiny_table(), tmp_path / "u.h5")
-    with h5py.File(f2, "a") as h: del h["jets/mass"]
-    with pytest.raises(JetADError, match="u.h5: key 'jets/mass' missing"): io.read_jets_h5(f2)
+    with h5py.File(f2, "a") as h:
+        del h["jets/mass"]
+    with pytest.raises(JetADError, match="u.h5: key 'jets/mass' missing"):
+        io.read_jets_h5(f2)
     (tmp_path / "v.h5").write_text("nope")
-    with pytest.raises(JetADError, match="not a readable HDF5 file"): io.read_jets_h5(tmp_path / "v.h5")
+    with pytest.raises(JetADError, match="not a readable HDF5 file"):
+        io.read_jets_h5(tmp_path / "v.h5")
 
 def test_cache_write_is_atomic(tmp_path):
     bad = ak.Array([{"pt": 1.0}])
-    with pytest.raises(JetADError, match="missing field"): io.write_jets_h5(bad, tmp_path / "bad.h5")
+    with pytest.raises(JetADError, match="missing field"):
+        io.write_jets_h5(bad, tmp_path / "bad.h5")
     assert list(tmp_path.iterdir()) == []
 
 def test_jet_table_sentinels_and_order():
@@ -138,15 +177,33 @@ def test_jet_table_sentinels_and_order():
     assert np.isnan(t.tau1.to_numpy()).all()
     assert np.isnan(ak.flatten(t.constituents.d0err).to_numpy()).all()
     with pytest.raises(ValueError, match="expected shape"):
-        io.jet_table(dict(pt=[1., 2.], eta=[0.], phi=[0., 0.], mass=[1., 1.], event=[0, 1], rank=[0, 0]), dict(pt=[], eta=[], phi=[], energy=[]), [0, 0])
+        io.jet_table(
+            dict(pt=[1.0, 2.0], eta=[0.0], phi=[0.0, 0.0], mass=[1.0, 1.0], event=[0, 1], rank=[0, 0]),
+            dict(pt=[], eta=[], phi=[], energy=[]),
+            [0, 0],
+        )
 
 def test_links_group_and_sort_constituents():
-    jets = {k: np.array(v, dtype=float) for k, v in dict(pt=[300, 200, 100], eta=[0, 1, 2], phi=[0, 0, 0], mass=[1, 1, 1], event=[0, 0, 1], rank=[0, 1, 0]).items()}
-    cands = {k: np.array(v, dtype=float) for k, v in dict(pt=[5, 50, 0, 7, 9], eta=[0] * 5, phi=[0] * 5, energy=[1] * 5).items()}
+    jets = {
+        k: np.array(v, dtype=float)
+        for k, v in dict(
+            pt=[300, 200, 100], eta=[0, 1, 2], phi=[0, 0, 0], mass=[1, 1, 1], event=[0, 0, 1], rank=[0, 1, 0]
+        ).items()
+    }
+    cands = {
+        k: np.array(v, dtype=float)
+        for k, v in dict(pt=[5, 50, 0, 7, 9], eta=[0] * 5, phi=[0] * 5, energy=[1] * 5).items()
+    }
     # event 0: jets 0,1 / cands 0,1,2 ; event 1: jet 0 / cands 0,1 (global 3,4)
-    gj, gc = io._global_links([2, 1], [3, 2], *io._flat_links(ak.Array([[1, 0, 0, 0], [0, 0, 5]]), ak.Array([[0, 1, 2, 9], [0, 1, 0]])))
+    gj, gc = io._global_links(
+        [2, 1], [3, 2], *io._flat_links(ak.Array([[1, 0, 0, 0], [0, 0, 5]]), ak.Array([[0, 1, 2, 9], [0, 1, 0]]))
+    )
     t = io._assemble(jets, cands, gj, gc, np.array([True, True, True]))
-    assert t.constituents.pt.tolist() == [[50.0], [5.0], [9.0, 7.0]]   # invalid link and zero-pT placeholder dropped, pT order
+    assert t.constituents.pt.tolist() == [
+        [50.0],
+        [5.0],
+        [9.0, 7.0],
+    ]  # invalid link and zero-pT placeholder dropped, pT order
     t2 = io._assemble(jets, cands, gj, gc, np.array([False, True, True]))
     assert t2.constituents.pt.tolist() == [[5.0], [9.0, 7.0]]
 
@@ -159,24 +216,50 @@ def test_match_by_dr_phi_wrap_and_nearest():
 def test_nsubjettiness_n_prong(n):
     # n hard, well-separated prongs: tau_n ~ 0 while tau_{n-1} is large
     rng = np.random.default_rng(n)
-    centres = [(0.5 * np.cos(2 * np.pi * k / n), 0.5 * np.sin(2 * np.pi * k / n)) for k in range(n)] if n > 1 else [(0, 0)]
-    eta = np.concatenate([c[0] + rng.normal(0, 0.01, 10) for c in centres]); phi = np.concatenate([c[1] + rng.normal(0, 0.01, 10) for c in centres])
+    centres = (
+        [(0.5 * np.cos(2 * np.pi * k / n), 0.5 * np.sin(2 * np.pi * k / n)) for k in range(n)] if n > 1 else [(0, 0)]
+    )
+    eta = np.concatenate([c[0] + rng.normal(0, 0.01, 10) for c in centres])
+    phi = np.concatenate([c[1] + rng.normal(0, 0.01, 10) for c in centres])
     pt = np.full(len(eta), 10.0)
     tau = io.nsubjettiness(ak.Array([{"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}]), n_max=4)[0]
     assert tau[n - 1] < 0.03
-    if n > 1: assert tau[n - 2] > 0.2
+    if n > 1:
+        assert tau[n - 2] > 0.2
 
 def test_delphes_writer_round_trip_many_chunks(tmp_path):
     def chunk(seed):
         rng = np.random.default_rng(seed)
         n_c = rng.integers(3, 8, 4)
-        trk = ak.unflatten(ak.zip({"PT": rng.uniform(1, 50, n_c.sum()), "Eta": rng.normal(0, .3, n_c.sum()), "Phi": rng.normal(0, .3, n_c.sum()),
-                                    "Charge": rng.choice([-1, 1], n_c.sum()).astype(np.int32), "PID": np.full(n_c.sum(), 211, np.int32),
-                                    **{k: rng.normal(0, 0.1, n_c.sum()) for k in ("D0", "DZ")}, **{k: np.full(n_c.sum(), 0.05) for k in ("ErrorD0", "ErrorDZ")}}), n_c)
+        trk = ak.unflatten(
+            ak.zip(
+                {
+                    "PT": rng.uniform(1, 50, n_c.sum()),
+                    "Eta": rng.normal(0, 0.3, n_c.sum()),
+                    "Phi": rng.normal(0, 0.3, n_c.sum()),
+                    "Charge": rng.choice([-1, 1], n_c.sum()).astype(np.int32),
+                    "PID": np.full(n_c.sum(), 211, np.int32),
+                    **{k: rng.normal(0, 0.1, n_c.sum()) for k in ("D0", "DZ")},
+                    **{k: np.full(n_c.sum(), 0.05) for k in ("ErrorD0", "ErrorDZ")},
+                }
+            ),
+            n_c,
+        )
         empty = ak.unflatten(ak.zip({k: np.zeros(0) for k in ("ET", "Eta", "Phi", "E")}), np.zeros(4, int))
-        fat = ak.unflatten(ak.zip({"PT": ak.sum(trk.PT, axis=1).to_numpy(), "Eta": np.zeros(4), "Phi": np.zeros(4), "Mass": np.ones(4)}), np.ones(4, int))
+        fat = ak.unflatten(
+            ak.zip(
+                {"PT": ak.sum(trk.PT, axis=1).to_numpy(), "Eta": np.zeros(4), "Phi": np.zeros(4), "Mass": np.ones(4)}
+            ),
+            np.ones(4, int),
+        )
         links = ak.zip({"Jet": ak.zeros_like(trk.Charge), "Index": ak.local_index(trk.PT)})
-        return {"FatJet": fat, "FatJetConstituent": links, "EFlowTrack": trk, "EFlowPhoton": empty, "EFlowNeutralHadron": empty}
+        return {
+            "FatJet": fat,
+            "FatJetConstituent": links,
+            "EFlowTrack": trk,
+            "EFlowPhoton": empty,
+            "EFlowNeutralHadron": empty,
+        }
     chunks = [chunk(s) for s in range(3)]
     f = io.write_delphes(tmp_path / "gen.root", iter(chunks))
     t = io.read_delphes(f, min_pt=0, step_size=5)        # tiny steps: several uproot chunks
@@ -186,5 +269,6 @@ def test_delphes_writer_round_trip_many_chunks(tmp_path):
     np.testing.assert_allclose(ak.flatten(t.constituents.d0err).to_numpy(), 0.05, rtol=1e-6)
 
 def test_cache_rejects_unknown_compression(tmp_path):
-    with pytest.raises(JetADError, match="compression: expected"): io.write_jets_h5(_tiny_table(), tmp_path / "c.h5", compression="zstd")
+    with pytest.raises(JetADError, match="compression: expected"):
+        io.write_jets_h5(_tiny_table(), tmp_path / "c.h5", compression="zstd")
     assert list(tmp_path.iterdir()) == []

@@ -1,20 +1,41 @@
 """The main job (`jetad run`): parameter parsing and checks, failure handling, skipping unchanged notebooks, and
 an interrupted run (SIGINT) that completes correctly when started again. Uses small throw-away notebooks."""
-import json, os, signal, subprocess, sys, time
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
 import pandas as pd
 import pytest
+
 from jetad_nb.core import JetADError
-from jetad_nb.run import notebook_parameters, resolve_parameters, run_pipeline, read_manifest, pipeline_notebooks
+from jetad_nb.run import notebook_parameters, pipeline_notebooks, read_manifest, resolve_parameters, run_pipeline
+
 
 def _nb(path, params:str, body:str):
     "Write a notebook: a title, a parameters cell and one code cell."
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# test"]},
-             {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": [params], "outputs": [], "execution_count": None},
-             {"cell_type": "code", "metadata": {}, "source": [body], "outputs": [], "execution_count": None}]
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "python3", "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    for i, c in enumerate(cells): c["id"] = f"c{i}"
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# test"]},
+        {
+            "cell_type": "code",
+            "metadata": {"tags": ["parameters"]},
+            "source": [params],
+            "outputs": [],
+            "execution_count": None,
+        },
+        {"cell_type": "code", "metadata": {}, "source": [body], "outputs": [], "execution_count": None},
+    ]
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "python3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    for i, c in enumerate(cells):
+        c["id"] = f"c{i}"
     Path(path).write_text(json.dumps(nb))
     return Path(path)
 
@@ -30,9 +51,14 @@ plt.plot([0, 1]); plt.show()
 
 @pytest.fixture
 def nbdir(tmp_path):
-    d = tmp_path / "nbs"; d.mkdir()
+    d = tmp_path / "nbs"
+    d.mkdir()
     for k, m in [("01_first", "A"), ("02_second", "B")]:
-        _nb(d / f"{k}.ipynb", f'method = "{m}"   # method name (with a = sign in the comment)\nsleep_s = 0.0  # seconds\nfail = False  # raise\nresults_path = None  # results\nseeds = [0, 1]  # seeds', RESULT_CELL)
+        _nb(
+            d / f"{k}.ipynb",
+            f'method = "{m}"   # method name (with a = sign in the comment)\nsleep_s = 0.0  # seconds\nfail = False  # raise\nresults_path = None  # results\nseeds = [0, 1]  # seeds',
+            RESULT_CELL,
+        )
     return d
 
 def test_parameters_parsed_with_types_and_help(nbdir):
@@ -45,7 +71,7 @@ def test_parameters_checked_before_running(nbdir):
     nbs = pipeline_notebooks(nbdir)
     assert [n.stem for n in nbs] == ["01_first", "02_second"]
     r = resolve_parameters(nbs, config={"all": {"sleep_s": 1}}, overrides=[("02.fail", True)])
-    assert r["01_first"] == {"sleep_s": 1} and r["02_second"] == {"sleep_s": 1, "fail": True}     # an int is a valid float
+    assert r["01_first"] == {"sleep_s": 1} and r["02_second"] == {"sleep_s": 1, "fail": True}  # an int is a valid float
     for kw, msg in [({"overrides": [("fail", 1)]}, "parameter 'fail' expects bool"),
                     ({"overrides": [("01.sleep_s", "x")]}, "01_first: parameter 'sleep_s' expects float"),
                     ({"overrides": [("seeds", 3)]}, "parameter 'seeds' expects list"),
@@ -53,45 +79,86 @@ def test_parameters_checked_before_running(nbdir):
                     ({"config": {"all": {"epochz": 1}}}, "'all' sets 'epochz'"),
                     ({"config": {"01_first": {"epochz": 1}}}, "01_first: unknown parameter 'epochz'"),
                     ({"preset": "huge"}, "preset: expected one of")]:
-        with pytest.raises(JetADError, match=msg): resolve_parameters(nbs, **kw)
+        with pytest.raises(JetADError, match=msg):
+            resolve_parameters(nbs, **kw)
 
 def test_failure_names_cell_keeps_partial_and_no_summary(nbdir, tmp_path):
     runs = tmp_path / "runs"
     with pytest.raises(JetADError, match=r"02_second: cell \d+ failed with ValueError: deliberate failure \(partial notebook kept"):
         run_pipeline("r", runs, notebooks=pipeline_notebooks(nbdir), overrides=[("02.fail", True)], log=lambda s: None)
     out = runs / "r"
-    assert (out / "02_second.ipynb").exists() and not (out / "results.csv").exists() and not (out / "report.html").exists()
+    assert (
+        (out / "02_second.ipynb").exists() and not (out / "results.csv").exists() and not (out / "report.html").exists()
+    )
     assert list(read_manifest(out)) == ["01_first"]
-    st = run_pipeline("r", runs, notebooks=pipeline_notebooks(nbdir), log=lambda s: None)      # fixed: 01 is skipped, 02 runs
+    st = run_pipeline(
+        "r", runs, notebooks=pipeline_notebooks(nbdir), log=lambda s: None
+    )  # fixed: 01 is skipped, 02 runs
     assert list(st.status) == ["skipped (unchanged)", "ran"]
     res = pd.read_csv(out / "results.csv")
     assert sorted(res.method) == ["A", "B"] and (out / "report.html").exists()
     html = (out / "report.html").read_text()
-    assert "figures/comparison.png" in html and "01_first_00.png" in html and (out / "figures" / "01_first_00.png").exists()
+    assert (
+        "figures/comparison.png" in html
+        and "01_first_00.png" in html
+        and (out / "figures" / "01_first_00.png").exists()
+    )
 
 def test_changed_parameter_or_notebook_reruns(nbdir, tmp_path):
     nbs = pipeline_notebooks(nbdir)
     run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None)
-    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None).status) == ["skipped (unchanged)"]
-    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], overrides=[("01.method", "C")], log=lambda s: None).status) == ["ran"]
+    assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None).status) == [
+        "skipped (unchanged)"
+    ]
+    assert list(
+        run_pipeline(
+            "r", tmp_path, notebooks=nbs, only=["01"], overrides=[("01.method", "C")], log=lambda s: None
+        ).status
+    ) == ["ran"]
     assert list(pd.read_csv(tmp_path / "r" / "results.csv").method) == ["C"]          # the old rows of 01 are gone
-    _nb(nbdir / "01_first.ipynb", 'method = "A"\nsleep_s = 0.0\nfail = False\nresults_path = None\nseeds = [0]', RESULT_CELL)
+    _nb(
+        nbdir / "01_first.ipynb",
+        'method = "A"\nsleep_s = 0.0\nfail = False\nresults_path = None\nseeds = [0]',
+        RESULT_CELL,
+    )
     assert list(run_pipeline("r", tmp_path, notebooks=nbs, only=["01"], log=lambda s: None).status) == ["ran"]
 
 def test_sigint_then_rerun_completes(nbdir, tmp_path):
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-c", "import sys; from jetad_nb.run import main; sys.exit(main(sys.argv[1:]))", "run", "--nbs", str(nbdir), "--runs-dir", str(runs), "--name", "r", "-p", "02.sleep_s", "60"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "JETAD_PROGRESS": "0"})
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from jetad_nb.run import main; sys.exit(main(sys.argv[1:]))",
+        "run",
+        "--nbs",
+        str(nbdir),
+        "--runs-dir",
+        str(runs),
+        "--name",
+        "r",
+        "-p",
+        "02.sleep_s",
+        "60",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "JETAD_PROGRESS": "0"}
+    )
     t0 = time.time()
     while "01_first" not in read_manifest(runs / "r") if (runs / "r" / "manifest.json").exists() else True:
-        assert time.time() - t0 < 120 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "timeout"
+        assert time.time() - t0 < 120 and proc.poll() is None, (
+            proc.stdout.read() if proc.poll() is not None else "timeout"
+        )
         time.sleep(0.3)
     def cell_running():   # papermill saves the partial notebook when a cell starts: wait for 02's sleeping cell
-        try: cells = json.loads((runs / "r" / "02_second.ipynb").read_text())["cells"]
-        except (OSError, ValueError): return False
+        try:
+            cells = json.loads((runs / "r" / "02_second.ipynb").read_text())["cells"]
+        except (OSError, ValueError):
+            return False
         return cells[-1].get("metadata", {}).get("papermill", {}).get("status") == "running"
     while not cell_running():                                            # (a fixed sleep was flaky on a loaded machine)
-        assert time.time() - t0 < 180 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "timeout"
+        assert time.time() - t0 < 180 and proc.poll() is None, (
+            proc.stdout.read() if proc.poll() is not None else "timeout"
+        )
         time.sleep(0.3)
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
@@ -115,12 +182,15 @@ def test_cli_refuses_bad_parameters_with_exit_2(nbdir, tmp_path, capsys):
 
 def test_production_preset_reads_only_what_make_production_writes():
     "Every {data}/... file of the production preset is an output of `make_production`, with the samples the notebook reads."
-    from jetad_nb.run import PRESETS
     from jetad_nb.generate import PRODUCTION
+    from jetad_nb.run import PRESETS
     def paths(v):
-        if isinstance(v, str): return [v] if v.startswith("{data}/") else []
-        if isinstance(v, dict): return [p for x in v.values() for p in paths(x)]
-        if isinstance(v, (list, tuple)): return [p for x in v for p in paths(x)]
+        if isinstance(v, str):
+            return [v] if v.startswith("{data}/") else []
+        if isinstance(v, dict):
+            return [p for x in v.values() for p in paths(x)]
+        if isinstance(v, (list, tuple)):
+            return [p for x in v for p in paths(x)]
         return []
     used = {p[len("{data}/"):] for d in PRESETS["production"].values() for v in d.values() for p in paths(v)}
     assert used and used <= set(PRODUCTION), used - set(PRODUCTION)

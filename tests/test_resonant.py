@@ -1,12 +1,25 @@
 """Resonant search (12): features against direct four-vector sums, scalers, the KDE window sampler, splits and
 injection with a window, and an end-to-end run on synthetic events where the answer is known."""
-import numpy as np
 import awkward as ak
+import numpy as np
 import pytest
+
 from jetad_nb.core import JetADError
 from jetad_nb.extrapolation import Events, in_region, inject
-from jetad_nb.resonant import (resonant_features, LogitScaler, Preprocess, regions, split_background, split_signal, sample_window,
-                               x_only, run_resonant, mjj_ratio, RESONANT_METHODS)
+from jetad_nb.resonant import (
+    RESONANT_METHODS,
+    LogitScaler,
+    Preprocess,
+    mjj_ratio,
+    regions,
+    resonant_features,
+    run_resonant,
+    sample_window,
+    split_background,
+    split_signal,
+    x_only,
+)
+
 
 def _table(rng, n):
     "Random two-jet events (rank 0 is the harder jet), fields as the readers give them."
@@ -17,8 +30,19 @@ def _table(rng, n):
     t2 = t1 * rng.uniform(0, 1, (n, 2))
     lab = rng.integers(0, 2, n)
     f = lambda a: a.ravel()
-    return ak.Array({"event": np.repeat(np.arange(n), 2), "rank": np.tile([0, 1], n), "pt": f(pt), "eta": f(eta), "phi": f(phi),
-                     "mass": f(m), "tau1": f(t1), "tau2": f(t2), "label": np.repeat(lab, 2)}), (pt, eta, phi, m, t1, t2, lab)
+    return ak.Array(
+        {
+            "event": np.repeat(np.arange(n), 2),
+            "rank": np.tile([0, 1], n),
+            "pt": f(pt),
+            "eta": f(eta),
+            "phi": f(phi),
+            "mass": f(m),
+            "tau1": f(t1),
+            "tau2": f(t2),
+            "label": np.repeat(lab, 2),
+        }
+    ), (pt, eta, phi, m, t1, t2, lab)
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_features_against_direct_computation(seed):
@@ -31,10 +55,14 @@ def test_features_against_direct_computation(seed):
     e = np.sqrt(px ** 2 + py ** 2 + pz ** 2 + m ** 2)
     mjj = np.sqrt(np.maximum(e.sum(1) ** 2 - px.sum(1) ** 2 - py.sum(1) ** 2 - pz.sum(1) ** 2, 0))
     np.testing.assert_allclose(ev.c[:, 0], mjj[keep], rtol=1e-6)
-    lo = np.argmin(m, 1)[keep]; hi = 1 - lo; k = np.arange(keep.sum())
+    lo = np.argmin(m, 1)[keep]
+    hi = 1 - lo
+    k = np.arange(keep.sum())
     mk, r21 = m[keep], np.where(t1 > 0, t2 / np.where(t1 > 0, t1, 1), 0)[keep]
-    np.testing.assert_allclose(ev.x[:, 0], mk[k, lo]); np.testing.assert_allclose(ev.x[:, 1], mk[k, hi] - mk[k, lo])
-    np.testing.assert_allclose(ev.x[:, 2], r21[k, lo]); np.testing.assert_allclose(ev.x[:, 3], r21[k, hi])
+    np.testing.assert_allclose(ev.x[:, 0], mk[k, lo])
+    np.testing.assert_allclose(ev.x[:, 1], mk[k, hi] - mk[k, lo])
+    np.testing.assert_allclose(ev.x[:, 2], r21[k, lo])
+    np.testing.assert_allclose(ev.x[:, 3], r21[k, hi])
     assert (ev.x[:, 1] >= 0).all() and np.array_equal(ev.signal, lab[keep] > 0)
     assert resonant_features(tab, label=True).signal.all()
 
@@ -46,7 +74,8 @@ def test_features_selection_edges_and_one_jet_events():
         assert len(ev) == ((pt.max(1) > min_pt) & (np.abs(eta) < max_eta).all(1)).sum()
     one = tab[~((tab.event == 3) & (tab["rank"] == 1))]          # event 3 loses its second jet: it cannot enter
     assert len(resonant_features(one, min_lead_pt=0, max_abs_eta=10)) == 299
-    with pytest.raises(JetADError, match="missing field 'tau2'"): resonant_features(tab[["event", "rank", "pt", "eta", "phi", "mass", "tau1", "label"]])
+    with pytest.raises(JetADError, match="missing field 'tau2'"):
+        resonant_features(tab[["event", "rank", "pt", "eta", "phi", "mass", "tau1", "label"]])
 
 @pytest.mark.parametrize("shape", [(500, 1), (2000, 4), (50, 3)])
 def test_logit_scaler_roundtrip_and_standardisation(shape):
@@ -55,7 +84,8 @@ def test_logit_scaler_roundtrip_and_standardisation(shape):
     s = LogitScaler.fit(x)
     z = s(x)
     assert z.dtype == np.float32 and np.isfinite(z).all()
-    np.testing.assert_allclose(z.mean(0), 0, atol=1e-4); np.testing.assert_allclose(z.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(z.std(0), 1, atol=1e-3)
     np.testing.assert_allclose(s.inverse(z), x, rtol=1e-3, atol=1e-3)
     far = s(x.max(0, keepdims=True) * 10)                         # outside the fitted range: clipped, finite
     assert np.isfinite(far).all()
@@ -112,15 +142,25 @@ def test_run_resonant_on_synthetic_events():
     p = split_background(bkg, sr, seed=0)
     sp = split_signal(sig)
     data = inject(p["data"], sp["pool"], 0.1, [sr[0]], seed=0, sr_upper=[sr[1]])
-    tab, curves = run_resonant(data, p["ideal"], Events.concat(p["test"], sp["test"]), sp["train"], sr, sb, n_ensemble=1,
-                               clf_kwargs={"epochs": 15, "batch_size": 512, "device": "cpu"},
-                               flow_kwargs={"epochs": 15, "batch_size": 512, "device": "cpu", "show_progress": False},
-                               flow_arch={"transforms": 2, "hidden": (32, 32)})
+    tab, curves = run_resonant(
+        data,
+        p["ideal"],
+        Events.concat(p["test"], sp["test"]),
+        sp["train"],
+        sr,
+        sb,
+        n_ensemble=1,
+        clf_kwargs={"epochs": 15, "batch_size": 512, "device": "cpu"},
+        flow_kwargs={"epochs": 15, "batch_size": 512, "device": "cpu", "show_progress": False},
+        flow_arch={"transforms": 2, "hidden": (32, 32)},
+    )
     t = tab.set_index("method")
     assert list(t.index) == list(RESONANT_METHODS)
     assert t.loc["supervised", "auc"] > 0.97 and t.loc["idealized", "auc"] > 0.9 and t.loc["cathode", "auc"] > 0.85
     assert abs(t.loc["cathode", "flow_auc"] - 0.5) < 0.05
-    assert t.loc["cathode", "n_signal_sr"] == round(0.1 * (t.loc["cathode", "n_data_sr"] - t.loc["cathode", "n_signal_sr"]))
+    assert t.loc["cathode", "n_signal_sr"] == round(
+        0.1 * (t.loc["cathode", "n_data_sr"] - t.loc["cathode", "n_signal_sr"])
+    )
     with pytest.raises(JetADError, match="empty region"):
         run_resonant(data, p["ideal"], p["test"], sp["train"], (5.0, 6.0), (4.0, 7.0), methods=["cwola"])
 
@@ -136,7 +176,9 @@ def test_regions_and_preprocess_edges():
 def test_lhco_file_features(shared):
     "The real LHC Olympics R&D tiny file: its W' signal has the lighter jet near 100 GeV and the other near 500 GeV."
     from jetad_nb.io import read_lhco
-    ev = resonant_features(read_lhco(shared / "lhco" / "events_anomalydetection_tiny.h5", n_leading=2, show_progress=False))
+    ev = resonant_features(
+        read_lhco(shared / "lhco" / "events_anomalydetection_tiny.h5", n_leading=2, show_progress=False)
+    )
     s, b = ev[ev.signal], ev[~ev.signal]
     assert len(s) > 5 and len(b) > 50
     assert 70 < np.median(s.x[:, 0]) < 140 and 300 < np.median(s.x[:, 1]) < 450

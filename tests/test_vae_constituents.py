@@ -2,10 +2,21 @@
 import numpy as np
 import pytest
 import torch
+
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
-from jetad_nb.vae_constituents import (distance_correlation, constituent_inputs, padded_p4, jet_p4, robust_scaler,
-                                       ConstituentVAE, MODES, paired_outliers, fit_constituent_vae)
+from jetad_nb.vae_constituents import (
+    MODES,
+    ConstituentVAE,
+    constituent_inputs,
+    distance_correlation,
+    fit_constituent_vae,
+    jet_p4,
+    padded_p4,
+    paired_outliers,
+    robust_scaler,
+)
+
 
 def direct_dcorr2(x, y):
     "Szekely's squared distance correlation written out with explicit loops (the reference)."
@@ -13,10 +24,12 @@ def direct_dcorr2(x, y):
     a = [[abs(x[i] - x[j]) for j in range(n)] for i in range(n)]
     b = [[abs(y[i] - y[j]) for j in range(n)] for i in range(n)]
     def centre(d):
-        row = [sum(r) / n for r in d]; grand = sum(row) / n
+        row = [sum(r) / n for r in d]
+        grand = sum(row) / n
         return [[d[i][j] - row[i] - row[j] + grand for j in range(n)] for i in range(n)]
     A, B = centre(a), centre(b)
-    def dcov(P, Q): return sum(P[i][j] * Q[i][j] for i in range(n) for j in range(n)) / n**2
+    def dcov(P, Q):
+        return sum(P[i][j] * Q[i][j] for i in range(n) for j in range(n)) / n**2
     return dcov(A, B) / (dcov(A, A) * dcov(B, B)) ** 0.5
 
 @pytest.mark.parametrize("case", range(6))
@@ -24,7 +37,9 @@ def test_dcorr_matches_direct_computation(case):
     rng = np.random.default_rng(case)
     n = int(rng.integers(5, 40))
     x = rng.normal(size=n)
-    y = [rng.normal(size=n), x**2 + 0.1 * rng.normal(size=n), np.exp(x), rng.exponential(size=n), -x, np.sin(3 * x)][case]
+    y = [rng.normal(size=n), x**2 + 0.1 * rng.normal(size=n), np.exp(x), rng.exponential(size=n), -x, np.sin(3 * x)][
+        case
+    ]
     got = float(distance_correlation(torch.tensor(x), torch.tensor(y)))
     assert got == pytest.approx(direct_dcorr2(list(x), list(y)), rel=1e-9, abs=1e-12)
 
@@ -45,7 +60,8 @@ def test_dcorr_properties_and_gradient():
     xr = x.clone().requires_grad_(True)
     distance_correlation(xr, xr**2).backward()
     assert torch.isfinite(xr.grad).all() and xr.grad.abs().sum() > 0
-    with pytest.raises(JetADError, match="same length"): distance_correlation(x, y[:5])
+    with pytest.raises(JetADError, match="same length"):
+        distance_correlation(x, y[:5])
 
 def random_jets(n_jets, seed):
     "Jets of massless constituents spread around random axes (phi near +-pi included)."
@@ -57,10 +73,18 @@ def random_jets(n_jets, seed):
     pt = rng.exponential(30, counts.sum()) + 0.5
     eta = eta0[rep] + rng.normal(0, 0.3, counts.sum())
     phi = (phi0[rep] + rng.normal(0, 0.3, counts.sum()) + np.pi) % (2 * np.pi) - np.pi
-    jets = dict(pt=np.bincount(rep, pt), eta=eta0, phi=phi0, mass=np.zeros(n_jets), event=np.arange(n_jets), rank=np.zeros(n_jets, int))
+    jets = dict(
+        pt=np.bincount(rep, pt),
+        eta=eta0,
+        phi=phi0,
+        mass=np.zeros(n_jets),
+        event=np.arange(n_jets),
+        rank=np.zeros(n_jets, int),
+    )
     return jet_table(jets, dict(pt=pt, eta=eta, phi=phi, energy=pt * np.cosh(eta)), counts), counts
 
-def minkowski_mass(v): return np.sqrt(np.clip(v[..., 0]**2 - (v[..., 1:]**2).sum(-1), 0, None))
+def minkowski_mass(v):
+    return np.sqrt(np.clip(v[..., 0]**2 - (v[..., 1:]**2).sum(-1), 0, None))
 
 @pytest.mark.parametrize("seed", range(4))
 def test_preprocessing_invariants(seed):
@@ -73,15 +97,16 @@ def test_preprocessing_invariants(seed):
     assert (np.abs(s[:, 2]) < tol).all() and (np.abs(s[:, 3]) < tol).all()         # jet along +x: phi = 0, eta = 0
     assert (s[:, 1] > 0).all()
     np.testing.assert_allclose(minkowski_mass(s), minkowski_mass(jet_p4(t)), rtol=1e-3, atol=1e-2)   # Lorentz invariant
-    np.testing.assert_allclose(minkowski_mass(x), 0, atol=2e-2 * x[..., 0].max())                    # constituents stay massless
-    assert (x[~mask] == 0).all() and (x[mask][:, 0] > 0).all()                                         # padding stays zero
+    np.testing.assert_allclose(minkowski_mass(x), 0, atol=2e-2 * x[..., 0].max())  # constituents stay massless
+    assert (x[~mask] == 0).all() and (x[mask][:, 0] > 0).all()  # padding stays zero
     # principal axis along y: E-weighted off-diagonal moment ~ 0 and the y-spread is the larger one
-    pn = np.linalg.norm(x[..., 1:], axis=-1); pn[pn == 0] = 1
+    pn = np.linalg.norm(x[..., 1:], axis=-1)
+    pn[pn == 0] = 1
     u, v, e = x[..., 2] / pn, x[..., 3] / pn, x[..., 0]
     syy, szz, syz = (e * u * u).sum(1), (e * v * v).sum(1), (e * u * v).sum(1)
     big = counts > 1
     assert (np.abs(syz[big]) < 1e-3 * (syy[big] + szz[big]) + 1e-9).all() and (syy[big] >= szz[big] - 1e-9).all()
-    hard = np.argmax(np.where(mask, x[..., 0], -1), axis=1)                                            # highest energy has py >= 0
+    hard = np.argmax(np.where(mask, x[..., 0], -1), axis=1)  # highest energy has py >= 0
     assert (x[np.arange(60), hard, 2] >= -1e-6).all()
 
 def test_chunking_and_truncation():
@@ -92,19 +117,27 @@ def test_chunking_and_truncation():
     assert (x[counts < 5][:, -1] == 0).all()
 
 def test_robust_scaler():
-    x = np.random.default_rng(0).normal(3, 2, size=(20001, 3)); x[:, 2] = 0
+    x = np.random.default_rng(0).normal(3, 2, size=(20001, 3))
+    x[:, 2] = 0
     c, s = robust_scaler(x)
-    np.testing.assert_allclose(c[:2], 3, atol=0.05); np.testing.assert_allclose(s[:2], 2 * 1.349, rtol=0.03)
+    np.testing.assert_allclose(c[:2], 3, atol=0.05)
+    np.testing.assert_allclose(s[:2], 2 * 1.349, rtol=0.03)
     assert s[2] == 1 and c[2] == 0
 
 def test_loss_modes_match_formulas():
     torch.manual_seed(0)
     m = ConstituentVAE(n_in=12, hidden=(16, 8), latent=3, beta=0.7, lam=1.5, margin=0.4).eval()
     x, o, mass = torch.randn(32, 12), 3 * torch.randn(32, 12), torch.rand(32)
-    mse, kl, _ = m.parts(x); mse_o, kl_o, _ = m.parts(o)
+    mse, kl, _ = m.parts(x)
+    mse_o, kl_o, _ = m.parts(o)
     base = mse + 0.7 * kl
-    expect = {"beta": base, "oe_sigmoid": base - 1.5 * torch.sigmoid(mse_o - mse), "oe_margin": base + 1.5 * torch.relu(mse - mse_o + 0.4),
-              "kl_oe": base + 1.5 * torch.relu(kl - kl_o + 0.4), "disco": base + 1.5 * distance_correlation(base, mass)}
+    expect = {
+        "beta": base,
+        "oe_sigmoid": base - 1.5 * torch.sigmoid(mse_o - mse),
+        "oe_margin": base + 1.5 * torch.relu(mse - mse_o + 0.4),
+        "kl_oe": base + 1.5 * torch.relu(kl - kl_o + 0.4),
+        "disco": base + 1.5 * distance_correlation(base, mass),
+    }
     for mode in MODES:
         m.mode = mode
         torch.testing.assert_close(m.loss(x, mass if mode == "disco" else o), expect[mode])
@@ -117,22 +150,40 @@ def test_disco_training_lowers_mass_correlation():
     "With lam = 50 the trained loss is much less correlated with the mass than with lam = 0."
     rng = np.random.default_rng(0)
     mass = rng.exponential(1.0, 1200).astype(np.float32)
-    x = rng.normal(size=(1200, 8)).astype(np.float32); x[:, 0] = mass * 3; x[:, 1] = -mass * 2
+    x = rng.normal(size=(1200, 8)).astype(np.float32)
+    x[:, 0] = mass * 3
+    x[:, 1] = -mass * 2
     out = {}
     for lam in (0.0, 50.0):
         torch.manual_seed(0)
         m = ConstituentVAE(n_in=8, hidden=(32, 16), latent=1, beta=0.1, mode="disco", lam=lam)
-        fit_constituent_vae(m, x[:1000], x[1000:], mass=mass, epochs=15, batch_size=100, patience=None, show_progress=False, device="cpu")
+        fit_constituent_vae(
+            m,
+            x[:1000],
+            x[1000:],
+            mass=mass,
+            epochs=15,
+            batch_size=100,
+            patience=None,
+            show_progress=False,
+            device="cpu",
+        )
         m.eval()
-        with torch.no_grad(): mse, kl, _ = m.parts(torch.tensor(x[1000:]))
+        with torch.no_grad():
+            mse, kl, _ = m.parts(torch.tensor(x[1000:]))
         out[lam] = float(distance_correlation(mse.double(), torch.tensor(mass[1000:], dtype=torch.float64)))
     assert out[50.0] < 0.5 * out[0.0], out
 
 def test_bad_inputs():
-    with pytest.raises(JetADError, match="mode"): ConstituentVAE(mode="nope")
-    with pytest.raises(JetADError, match="beta, lam"): ConstituentVAE(beta=-1)
-    with pytest.raises(JetADError, match="outliers"): paired_outliers(5, np.zeros((0, 3)))
+    with pytest.raises(JetADError, match="mode"):
+        ConstituentVAE(mode="nope")
+    with pytest.raises(JetADError, match="beta, lam"):
+        ConstituentVAE(beta=-1)
+    with pytest.raises(JetADError, match="outliers"):
+        paired_outliers(5, np.zeros((0, 3)))
     m = ConstituentVAE(n_in=4, hidden=(4,), latent=1, mode="disco")
-    with pytest.raises(JetADError, match="mass"): fit_constituent_vae(m, np.zeros((10, 4), np.float32), np.zeros((5, 4), np.float32), mass=np.zeros(10))
+    with pytest.raises(JetADError, match="mass"):
+        fit_constituent_vae(m, np.zeros((10, 4), np.float32), np.zeros((5, 4), np.float32), mass=np.zeros(10))
     t, _ = random_jets(3, 0)
-    with pytest.raises(JetADError, match="n_const"): constituent_inputs(t, 0)
+    with pytest.raises(JetADError, match="n_const"):
+        constituent_inputs(t, 0)

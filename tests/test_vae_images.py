@@ -1,12 +1,14 @@
 """Method B models: per-jet scores independent of the batch, KL against a direct formula, selection helpers."""
+import awkward as ak
 import numpy as np
 import pytest
 import torch
-import awkward as ak
+
+from jetad_nb.ae import predict
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
-from jetad_nb.ae import predict, fit
-from jetad_nb.vae_images import ImageAE, ImageVAE, pixel_scale, trim_radius, lepton_clean, kl_annealing, fit_vae
+from jetad_nb.vae_images import ImageVAE, fit_vae, lepton_clean, pixel_scale, trim_radius
+
 
 def test_scores_do_not_depend_on_batch_companions():
     torch.manual_seed(0)
@@ -18,7 +20,8 @@ def test_scores_do_not_depend_on_batch_companions():
         np.testing.assert_allclose(s["kl"][5:6], one["kl"], rtol=1e-4)
         np.testing.assert_allclose(s["mse"][5:6], one["mse"], rtol=1e-4)
     # shuffling the other jets does not change a jet's score either
-    perm = torch.randperm(40); inv = torch.argsort(perm)
+    perm = torch.randperm(40)
+    inv = torch.argsort(perm)
     np.testing.assert_allclose(predict(v, x[perm].numpy())["kl"][inv.numpy()], predict(v, x.numpy())["kl"], rtol=1e-4)
 
 def test_kl_matches_formula():
@@ -33,26 +36,56 @@ def test_loss_uses_beta_and_scale():
     torch.manual_seed(2)
     x = torch.rand(4, 2, 32, 32)
     scale = np.array([2.0, 0.5], np.float32)
-    a = ImageVAE(2, 4, 6, scale=scale, beta=1.0).eval(); b = ImageVAE(2, 4, 6, scale=scale, beta=3.0).eval()
+    a = ImageVAE(2, 4, 6, scale=scale, beta=1.0).eval()
+    b = ImageVAE(2, 4, 6, scale=scale, beta=3.0).eval()
     b.load_state_dict(a.state_dict())
     mse, kl, _ = a.parts(x)
-    np.testing.assert_allclose((b.loss(x) - a.loss(x)).detach().numpy(), (2 * kl / x[0].numel()).detach().numpy(), rtol=1e-3, atol=1e-7)
-    with pytest.raises(JetADError, match="beta"): ImageVAE(1, beta=0.0)
-    np.testing.assert_allclose(pixel_scale(np.ones((5, 2, 4, 4), np.float32) * np.array([3.0, 0.0])[None, :, None, None]), [3.0, 1.0])
+    np.testing.assert_allclose(
+        (b.loss(x) - a.loss(x)).detach().numpy(), (2 * kl / x[0].numel()).detach().numpy(), rtol=1e-3, atol=1e-7
+    )
+    with pytest.raises(JetADError, match="beta"):
+        ImageVAE(1, beta=0.0)
+    np.testing.assert_allclose(
+        pixel_scale(np.ones((5, 2, 4, 4), np.float32) * np.array([3.0, 0.0])[None, :, None, None]), [3.0, 1.0]
+    )
 
 def test_vae_trains_with_annealing():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    x = np.zeros((256, 1, 32, 32), np.float32); x[np.arange(256), 0, 16, rng.integers(12, 20, 256)] = 1.0
+    x = np.zeros((256, 1, 32, 32), np.float32)
+    x[np.arange(256), 0, 16, rng.integers(12, 20, 256)] = 1.0
     v = ImageVAE(1, 2, 6, width=8, scale=pixel_scale(x))
-    h = fit_vae(v, x, x[:64], kl_warmup=2, epochs=6, batch_size=32, lr=3e-3, optimizer="adamw", weight_decay=1e-3, device="cpu", show_progress=False, patience=None)
+    h = fit_vae(
+        v,
+        x,
+        x[:64],
+        kl_warmup=2,
+        epochs=6,
+        batch_size=32,
+        lr=3e-3,
+        optimizer="adamw",
+        weight_decay=1e-3,
+        device="cpu",
+        show_progress=False,
+        patience=None,
+    )
     assert v.kl_factor == 1.0 and len(h.val_loss) == 6 and h.best_val < h.val_loss[0]
 
 def test_selection_helpers():
     cons = [[(100, 0, 3.1), (10, 0.9, 3.1), (5, 0, -3.1)], [(100, 0, 3.1), (30, 0.1, 3.1)]]
     pdg = [211, 22, -211, 211, 13]
     f = np.array([x for c in cons for x in c], float)
-    t = jet_table(dict(pt=np.array([115.0, 130.0]), eta=np.zeros(2), phi=np.full(2, 3.1), mass=np.ones(2), event=np.arange(2), rank=np.zeros(2)),
-                  dict(pt=f[:, 0], eta=f[:, 1], phi=f[:, 2], energy=f[:, 0], pdgid=np.array(pdg), charge=np.sign(pdg)), [3, 2])
+    t = jet_table(
+        dict(
+            pt=np.array([115.0, 130.0]),
+            eta=np.zeros(2),
+            phi=np.full(2, 3.1),
+            mass=np.ones(2),
+            event=np.arange(2),
+            rank=np.zeros(2),
+        ),
+        dict(pt=f[:, 0], eta=f[:, 1], phi=f[:, 2], energy=f[:, 0], pdgid=np.array(pdg), charge=np.sign(pdg)),
+        [3, 2],
+    )
     assert ak.num(trim_radius(t, 0.8).constituents).tolist() == [2, 2]
     assert len(lepton_clean(t)) == 1 and len(lepton_clean(t, min_lepton_pt=40)) == 2

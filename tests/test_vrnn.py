@@ -2,11 +2,21 @@
 import numpy as np
 import pytest
 import torch
+
+from jetad_nb.ae import fit, predict
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
-from jetad_nb.ae import fit, predict
 from jetad_nb.vae_constituents import padded_p4
-from jetad_nb.vrnn import align_jets, alignment_steps, greedy_order, rescale_boost, pt_eta_phi, VRNN, transformed_score, _align
+from jetad_nb.vrnn import (
+    VRNN,
+    _align,
+    align_jets,
+    alignment_steps,
+    greedy_order,
+    pt_eta_phi,
+    transformed_score,
+)
+
 
 def jets(n_jets, seed, spread=0.3, min_count=1, max_count=60):
     rng = np.random.default_rng(seed)
@@ -38,10 +48,11 @@ def test_frame_invariants(seed, m0, e0):
     np.testing.assert_allclose(np.sqrt(j[ok, 0]**2 - (j[ok, 1:]**2).sum(1)), m0, rtol=1e-7)      # reference mass
     np.testing.assert_allclose(j[ok, 2:], 0, atol=1e-9)                                         # eta = 0 and phi = 0
     pt, eta, phi = pt_eta_phi(p)
-    assert (np.hypot(eta, phi)[keep] < 1.0).all()                                              # Delta R < 1 for every kept one
-    hard = np.argmax(np.where(keep, pt, -1), axis=1)                                            # hardest at the fixed angle (+phi)
+    assert (np.hypot(eta, phi)[keep] < 1.0).all()  # Delta R < 1 for every kept one
+    hard = np.argmax(np.where(keep, pt, -1), axis=1)  # hardest at the fixed angle (+phi)
     r = np.arange(len(p))
-    np.testing.assert_allclose(eta[r, hard][ok], 0, atol=1e-9); assert (phi[r, hard][ok] >= -1e-12).all()
+    np.testing.assert_allclose(eta[r, hard][ok], 0, atol=1e-9)
+    assert (phi[r, hard][ok] >= -1e-12).all()
 
 @pytest.mark.parametrize("seed", range(3))
 def test_sequence_rules(seed):
@@ -54,11 +65,11 @@ def test_sequence_rules(seed):
         assert (xi[ni:] == 0).all()                                                               # padding at the end
         assert np.hypot(xi[:ni, 1], xi[:ni, 2]).max() < 1.0
         assert xi[1, 1] >= 0                                                                      # eta flip
-        assert np.argmax(xi[:ni, 0]) == 0                                                         # starts at the hardest
+        assert np.argmax(xi[:ni, 0]) == 0  # starts at the hardest
         for k in range(1, ni - 1):                                                                # greedy pT * dR order
             d = np.hypot(xi[k:ni, 1] - xi[k - 1, 1], xi[k:ni, 2] - xi[k - 1, 2]) * xi[k:ni, 0]
             assert np.argmax(d) == 0 or d[0] == pytest.approx(d.max())
-        assert (xi[:ni, 0] > 0).all() and xi[:ni, 0].max() < 1.5                                   # pT fractions (scalar sum may exceed 1)
+        assert (xi[:ni, 0] > 0).all() and xi[:ni, 0].max() < 1.5  # pT fractions (scalar sum may exceed 1)
 
 def test_kt_selection_keeps_largest_kt():
     t, counts = jets(20, 5, min_count=25, max_count=60)
@@ -69,7 +80,9 @@ def test_kt_selection_keeps_largest_kt():
     for row, i in enumerate(idx):
         chosen = np.sort((x[row, :n[row], 0] * np.hypot(x[row, :n[row], 1], x[row, :n[row], 2]))**2)
         best = np.sort(kt[i][keep[i]])[::-1][:20]
-        np.testing.assert_allclose(np.sort(chosen * (np.hypot(*(p[i][keep[i]].sum(0)[1:3])))**2), np.sort(best), rtol=1e-6)
+        np.testing.assert_allclose(
+            np.sort(chosen * (np.hypot(*(p[i][keep[i]].sum(0)[1:3]))) ** 2), np.sort(best), rtol=1e-6
+        )
 
 def test_rotation_and_boost_invariance():
     "Rotating the whole event in phi or boosting it along the beam gives the same sequences."
@@ -80,23 +93,31 @@ def test_rotation_and_boost_invariance():
     moved = ak.with_field(t, ak.zip({"pt": c.pt, "eta": c.eta + 0.7, "phi": (c.phi + 1.9 + np.pi) % (2 * np.pi) - np.pi,
                                     "energy": c.pt * np.cosh(c.eta + 0.7)}), "constituents")
     x2, n2, idx2 = align_jets(moved)
-    np.testing.assert_array_equal(idx, idx2); np.testing.assert_array_equal(n, n2)
+    np.testing.assert_array_equal(idx, idx2)
+    np.testing.assert_array_equal(n, n2)
     np.testing.assert_allclose(x, x2, atol=2e-4)
 
 def test_chunks_and_errors():
     t, _ = jets(40, 2, min_count=3)
     a, b = align_jets(t), align_jets(t, chunk_size=7)
-    for u, v in zip(a, b): np.testing.assert_allclose(u, v, atol=1e-6)
-    with pytest.raises(JetADError, match="at least one jet"): align_jets(t[:0])
-    with pytest.raises(JetADError, match="n_const"): align_jets(t, n_const=1)
-    with pytest.raises(JetADError, match="m0, e0"): align_jets(t, m0=2.0, e0=1.0)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, atol=1e-6)
+    with pytest.raises(JetADError, match="at least one jet"):
+        align_jets(t[:0])
+    with pytest.raises(JetADError, match="n_const"):
+        align_jets(t, n_const=1)
+    with pytest.raises(JetADError, match="m0, e0"):
+        align_jets(t, m0=2.0, e0=1.0)
     tiny, _ = jets(5, 3, min_count=1, max_count=3)
-    with pytest.raises(JetADError, match="no jet has 3"): align_jets(tiny)
+    with pytest.raises(JetADError, match="no jet has 3"):
+        align_jets(tiny)
     steps = alignment_steps(t, 0)
     assert len(steps) == 5 and all(len(s[1]) == len(s[2]) == len(s[3]) for s in steps)
 
 def test_greedy_order_hand_case():
-    pt = np.array([[1.0, 5.0, 2.0, 0.0]]); eta = np.array([[0.0, 0.0, 1.0, 0.0]]); phi = np.array([[1.0, 0.0, 0.0, 0.0]])
+    pt = np.array([[1.0, 5.0, 2.0, 0.0]])
+    eta = np.array([[0.0, 0.0, 1.0, 0.0]])
+    phi = np.array([[1.0, 0.0, 0.0, 0.0]])
     mask = np.array([[True, True, True, False]])
     # start at the hardest (index 1); pT*dR from it: index 0 -> 1*1, index 2 -> 2*1: take 2; then 0; padding last
     np.testing.assert_array_equal(greedy_order(pt, eta, phi, mask), [[1, 2, 0, 3]])
@@ -104,24 +125,41 @@ def test_greedy_order_hand_case():
 def test_vrnn_masking_batching_and_training():
     torch.manual_seed(0)
     v = VRNN(n_steps=20).eval()
-    x = torch.rand(6, 20, 3); n = torch.tensor([3, 20, 7, 12, 20, 4])
+    x = torch.rand(6, 20, 3)
+    n = torch.tensor([3, 20, 7, 12, 20, 4])
     x2 = x.clone()
-    for i, k in enumerate(n): x2[i, k:] = -5.0
+    for i, k in enumerate(n):
+        x2[i, k:] = -5.0
     a, b = v.score(x, n), v.score(x2, n)
-    torch.testing.assert_close(a["kl"], b["kl"]); torch.testing.assert_close(a["mse"], b["mse"])
-    for i in range(6): torch.testing.assert_close(v.score(x[i:i + 1], n[i:i + 1])["kl"], a["kl"][i:i + 1], rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(a["kl"], b["kl"])
+    torch.testing.assert_close(a["mse"], b["mse"])
+    for i in range(6):
+        torch.testing.assert_close(v.score(x[i:i + 1], n[i:i + 1])["kl"], a["kl"][i:i + 1], rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(a["score"], 1 - torch.exp(-a["kl"]))
     # the loss is finite and decreases on a tiny set
     g = torch.Generator().manual_seed(1)
-    xs = torch.rand(256, 20, 3, generator=g); ls = torch.randint(3, 21, (256,), generator=g)
+    xs = torch.rand(256, 20, 3, generator=g)
+    ls = torch.randint(3, 21, (256,), generator=g)
     m = VRNN().set_step_weights(xs, ls)
-    h = fit(m, (xs, ls), (xs[:64], ls[:64]), epochs=8, batch_size=64, lr=3e-3, grad_clip=10.0, patience=None, show_progress=False, device="cpu")
+    h = fit(
+        m,
+        (xs, ls),
+        (xs[:64], ls[:64]),
+        epochs=8,
+        batch_size=64,
+        lr=3e-3,
+        grad_clip=10.0,
+        patience=None,
+        show_progress=False,
+        device="cpu",
+    )
     assert np.isfinite(h.train_loss).all() and h.train_loss[-1] < 0.7 * h.train_loss[0]
     s = predict(m, (xs, ls))
     assert np.isfinite(s["kl"]).all() and (s["kl"] >= 0).all()
     np.testing.assert_allclose(transformed_score([0.0, 2.0], 2.0), [1.0, 0.5])
 
 def test_step_weights_are_mean_pt_fractions():
-    x = torch.zeros(3, 4, 3); x[:, :, 0] = torch.tensor([[0.5, 0.3, 0.2, 0.0], [0.7, 0.3, 0.0, 0.0], [0.4, 0.3, 0.2, 0.1]])
+    x = torch.zeros(3, 4, 3)
+    x[:, :, 0] = torch.tensor([[0.5, 0.3, 0.2, 0.0], [0.7, 0.3, 0.0, 0.0], [0.4, 0.3, 0.2, 0.1]])
     v = VRNN(n_steps=4).set_step_weights(x, torch.tensor([3, 2, 4]))
     torch.testing.assert_close(v.step_weights, torch.tensor([1.6 / 3, 0.3, 0.2, 0.1]))
