@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("JETAD_PROGRESS", "0")
-from jetad_nb.generate import generate, generate_many, pythia_settings
+from jetad_nb.generate import generate
+from jetad_nb.generate import generate_many
+from jetad_nb.generate import pythia_settings
 
 
 def bare_pythia(process, n, seed):

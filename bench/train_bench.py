@@ -17,9 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from jetad_nb.ae import ConvAE, fit
-from jetad_nb.core import data_dir, get_device, seed_everything
-from jetad_nb.images import jet_images, load_jets
+from jetad_nb.ae import ConvAE
+from jetad_nb.core import data_dir
+from jetad_nb.core import get_device
+from jetad_nb.core import seed_everything
+from jetad_nb.images import jet_images
+from jetad_nb.images import load_jets
+from jetad_nb.train import fit
 
 
 def bare_loop(model, x, steps, batch, lr, dev):

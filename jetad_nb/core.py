@@ -144,7 +144,9 @@ def dask_map(
             bar.update(w)
         bar.close()
         return out
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client
+    from dask.distributed import LocalCluster
+    from dask.distributed import as_completed
     cluster = (
         None
         if scheduler

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from jetad_nb.core import JetADError, atomic_path, atomic_write, cache_dir, check_file, get_device, seed_everything
+from jetad_nb.core import JetADError
+from jetad_nb.core import atomic_path
+from jetad_nb.core import atomic_write
+from jetad_nb.core import cache_dir
+from jetad_nb.core import check_file
+from jetad_nb.core import get_device
+from jetad_nb.core import seed_everything
 
 
 def test_seed_everything_reproduces_numpy_torch_python():

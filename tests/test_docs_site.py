@@ -158,7 +158,8 @@ def test_every_page(site, driver, serve):
     "Every sidebar page loads with the sidebar, working links and images, and its module's API entries."
     import nbformat
 
-    from jetad_nb.site import notebook_info, read_sidebar
+    from jetad_nb.site import notebook_info
+    from jetad_nb.site import read_sidebar
     pages = [p for _, ps in read_sidebar(ROOT / "nbs" / "sidebar.yml") for p in ps]
     base = serve(site)
     problems, n_images = [], 0

@@ -5,21 +5,19 @@ import numpy as np
 import pytest
 
 from jetad_nb.core import JetADError
-from jetad_nb.evaluate import (
-    RESULT_COLUMNS,
-    append_results,
-    auc,
-    fpr_floor,
-    mass_vs_score,
-    max_sic,
-    read_results,
-    rejection_at,
-    results_row,
-    roc_curve,
-    sculpting,
-    sic_curve,
-    threshold_at_rejection,
-)
+from jetad_nb.evaluate import RESULT_COLUMNS
+from jetad_nb.evaluate import append_results
+from jetad_nb.evaluate import auc
+from jetad_nb.evaluate import fpr_floor
+from jetad_nb.evaluate import mass_vs_score
+from jetad_nb.evaluate import max_sic
+from jetad_nb.evaluate import read_results
+from jetad_nb.evaluate import rejection_at
+from jetad_nb.evaluate import results_row
+from jetad_nb.evaluate import roc_curve
+from jetad_nb.evaluate import sculpting
+from jetad_nb.evaluate import sic_curve
+from jetad_nb.evaluate import threshold_at_rejection
 
 
 def brute_auc(y, s):

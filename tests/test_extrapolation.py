@@ -4,29 +4,29 @@ import numpy as np
 import pytest
 import torch
 
-from jetad_nb.ae import predict
 from jetad_nb.core import JetADError
-from jetad_nb.evaluate import fpr_floor, max_sic, sic_at_rejection
-from jetad_nb.extrapolation import (
-    Events,
-    Flow,
-    MinMax,
-    Salad,
-    Transport,
-    anomaly_scores,
-    classify,
-    crop_weights,
-    distort,
-    in_region,
-    inject,
-    odds_weights,
-    read_events_h5,
-    sic_summary,
-    split_data,
-    train_classifier,
-    train_density,
-    write_events_h5,
-)
+from jetad_nb.evaluate import fpr_floor
+from jetad_nb.evaluate import max_sic
+from jetad_nb.evaluate import sic_at_rejection
+from jetad_nb.extrapolation import Salad
+from jetad_nb.extrapolation import Transport
+from jetad_nb.extrapolation import distort
+from jetad_nb.extrapolation import split_data
+from jetad_nb.io import Events
+from jetad_nb.io import read_events_h5
+from jetad_nb.io import write_events_h5
+from jetad_nb.train import predict
+from jetad_nb.weak import Flow
+from jetad_nb.weak import MinMax
+from jetad_nb.weak import anomaly_scores
+from jetad_nb.weak import classify
+from jetad_nb.weak import crop_weights
+from jetad_nb.weak import in_region
+from jetad_nb.weak import inject
+from jetad_nb.weak import odds_weights
+from jetad_nb.weak import sic_summary
+from jetad_nb.weak import train_classifier
+from jetad_nb.weak import train_density
 
 
 def test_flow_loglik_of_known_gaussian():
@@ -192,7 +192,7 @@ def test_unknown_method_refused_before_any_work():
 def test_main_job_lists_events_cache(tmp_path):
     "The shipped event-features file is listed by the main job as events (not read as jets, not an error)."
     from jetad_nb.core import data_dir
-    from jetad_nb.run import summarise_samples
+    from jetad_nb.io import summarise_samples
     table, tables = summarise_samples([data_dir() / "extrapolation.h5", data_dir() / "h4q.h5"], tmp_path)
     row = table.set_index("sample").loc["data/extrapolation.h5"]
     assert row.status == "ok" and row.format == "events" and "qcd" in row.note and row.events > 40000

@@ -5,18 +5,16 @@ import numpy as np
 import pytest
 
 from jetad_nb.core import JetADError
-from jetad_nb.images import (
-    PDGID_CLASSES,
-    centre_constituents,
-    channel_names,
-    fit_channel_stats,
-    flatten_jets,
-    flip_constituents,
-    jet_images,
-    pf_class,
-    pixelise,
-    rotate_constituents,
-)
+from jetad_nb.images import PDGID_CLASSES
+from jetad_nb.images import centre_constituents
+from jetad_nb.images import channel_names
+from jetad_nb.images import fit_channel_stats
+from jetad_nb.images import flatten_jets
+from jetad_nb.images import flip_constituents
+from jetad_nb.images import jet_images
+from jetad_nb.images import pf_class
+from jetad_nb.images import pixelise
+from jetad_nb.images import rotate_constituents
 from jetad_nb.io import jet_table
 
 

@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 
 from jetad_nb.core import JetADError
-from jetad_nb.run import notebook_parameters, pipeline_notebooks, read_manifest, resolve_parameters, run_pipeline
+from jetad_nb.run import notebook_parameters
+from jetad_nb.run import pipeline_notebooks
+from jetad_nb.run import read_manifest
+from jetad_nb.run import resolve_parameters
+from jetad_nb.run import run_pipeline
 
 
 def _nb(path, params:str, body:str):
@@ -197,6 +201,6 @@ def test_production_preset_reads_only_what_make_production_writes():
     nbs = {p.stem: p for p in pipeline_notebooks()}
     defaults = lambda nb: {k: v["default"] for k, v in notebook_parameters(nbs[nb]).items()}
     assert {"qcd", "qcd_mc"} <= {k for f in ("extrap/qcd.h5", "extrap/qcd_mc.h5") for k in PRODUCTION[f]}
-    assert defaults("10_extrapolation_physics")["signal"] in PRODUCTION["extrap/hv.h5"]
-    d12 = defaults("12_resonant_search") | PRESETS["production"]["12_resonant_search"]
+    assert defaults("14_extrapolation_physics")["signal"] in PRODUCTION["extrap/hv.h5"]
+    d12 = defaults("15_resonant_search") | PRESETS["production"]["15_resonant_search"]
     assert {d12["background"], d12["signal"], "qcd_loose"} <= set(PRODUCTION["lhco_events.h5"])

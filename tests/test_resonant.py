@@ -5,20 +5,20 @@ import numpy as np
 import pytest
 
 from jetad_nb.core import JetADError
-from jetad_nb.extrapolation import Events, in_region, inject
-from jetad_nb.resonant import (
-    RESONANT_METHODS,
-    LogitScaler,
-    Preprocess,
-    mjj_ratio,
-    regions,
-    resonant_features,
-    run_resonant,
-    sample_window,
-    split_background,
-    split_signal,
-    x_only,
-)
+from jetad_nb.io import Events
+from jetad_nb.resonant import RESONANT_METHODS
+from jetad_nb.resonant import LogitScaler
+from jetad_nb.resonant import Preprocess
+from jetad_nb.resonant import mjj_ratio
+from jetad_nb.resonant import regions
+from jetad_nb.resonant import resonant_features
+from jetad_nb.resonant import run_resonant
+from jetad_nb.resonant import sample_window
+from jetad_nb.resonant import split_background
+from jetad_nb.resonant import split_signal
+from jetad_nb.resonant import x_only
+from jetad_nb.weak import in_region
+from jetad_nb.weak import inject
 
 
 def _table(rng, n):

@@ -4,9 +4,12 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from jetad_nb.core import JetADError, dask_map, data_dir
+from jetad_nb.core import JetADError
+from jetad_nb.core import dask_map
+from jetad_nb.core import data_dir
 from jetad_nb.generate import generate_many
-from jetad_nb.io import read_delphes, read_many
+from jetad_nb.io import read_delphes
+from jetad_nb.io import read_many
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,8 @@ def test_read_many_files_without_jets_and_errors(tmp_path, cluster):
         read_many([str(tmp_path / "missing.root")], workers=1)
 
 def test_events_cache_parallel_equals_serial(tmp_path, cluster):
-    from jetad_nb.extrapolation import events_cache, read_events_h5
+    from jetad_nb.extrapolation import events_cache
+    from jetad_nb.io import read_events_h5
     files = [str(data_dir() / f"{k}.root") for k in ("qcd", "wprime", "hv")]
     events_cache({"a": (files, False)}, tmp_path / "s.h5", min_pt=100.0)
     events_cache({"a": (files, False)}, tmp_path / "p.h5", min_pt=100.0, scheduler=cluster)

@@ -4,8 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from jetad_nb.ae import ConvAE, History, elbow, fit, load_best, predict
+from jetad_nb.ae import ConvAE
+from jetad_nb.ae import elbow
 from jetad_nb.core import JetADError
+from jetad_nb.train import History
+from jetad_nb.train import fit
+from jetad_nb.train import load_best
+from jetad_nb.train import predict
 
 
 class Quad(nn.Module):

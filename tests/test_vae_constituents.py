@@ -5,17 +5,15 @@ import torch
 
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
-from jetad_nb.vae_constituents import (
-    MODES,
-    ConstituentVAE,
-    constituent_inputs,
-    distance_correlation,
-    fit_constituent_vae,
-    jet_p4,
-    padded_p4,
-    paired_outliers,
-    robust_scaler,
-)
+from jetad_nb.vae_constituents import MODES
+from jetad_nb.vae_constituents import ConstituentVAE
+from jetad_nb.vae_constituents import constituent_inputs
+from jetad_nb.vae_constituents import distance_correlation
+from jetad_nb.vae_constituents import fit_constituent_vae
+from jetad_nb.vae_constituents import jet_p4
+from jetad_nb.vae_constituents import padded_p4
+from jetad_nb.vae_constituents import paired_outliers
+from jetad_nb.vae_constituents import robust_scaler
 
 
 def direct_dcorr2(x, y):

@@ -4,10 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from jetad_nb.ae import predict
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
-from jetad_nb.vae_images import ImageVAE, fit_vae, lepton_clean, pixel_scale, trim_radius
+from jetad_nb.train import predict
+from jetad_nb.vae_images import ImageVAE
+from jetad_nb.vae_images import fit_vae
+from jetad_nb.vae_images import lepton_clean
+from jetad_nb.vae_images import pixel_scale
+from jetad_nb.vae_images import trim_radius
 
 
 def test_scores_do_not_depend_on_batch_companions():

@@ -3,19 +3,18 @@ import numpy as np
 import pytest
 import torch
 
-from jetad_nb.ae import fit, predict
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
+from jetad_nb.train import fit
+from jetad_nb.train import predict
 from jetad_nb.vae_constituents import padded_p4
-from jetad_nb.vrnn import (
-    VRNN,
-    _align,
-    align_jets,
-    alignment_steps,
-    greedy_order,
-    pt_eta_phi,
-    transformed_score,
-)
+from jetad_nb.vrnn import VRNN
+from jetad_nb.vrnn import _align
+from jetad_nb.vrnn import align_jets
+from jetad_nb.vrnn import alignment_steps
+from jetad_nb.vrnn import greedy_order
+from jetad_nb.vrnn import pt_eta_phi
+from jetad_nb.vrnn import transformed_score
 
 
 def jets(n_jets, seed, spread=0.3, min_count=1, max_count=60):
