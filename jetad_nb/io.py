@@ -25,7 +25,7 @@ from .clustering import global_links
 from .clustering import nearest_axis
 from .clustering import nsubjettiness
 from .clustering import padded_array
-from .clustering import recluster
+from .clustering import recluster_flat
 from .core import JetADError
 from .core import atomic_path
 from .core import atomic_write
@@ -262,7 +262,7 @@ def _delphes_chunk(a, jets_name, cands, r, recluster, event0, label, sel):
     cflat, n_c = _delphes_candidates(a, cands)
     ev_c = np.repeat(np.arange(len(n_c)), n_c)
     if recluster:
-        jet, links = recluster(cflat, n_c, r, max(sel[1], 1.0))
+        jet, links = recluster_flat(cflat, n_c, r, max(sel[1], 1.0))
         taus = {}
     else:
         jet = {k: a[f"{jets_name}.{b}"] for k, b in (("pt", "PT"), ("eta", "Eta"), ("phi", "Phi"), ("mass", "Mass"))}
@@ -517,7 +517,7 @@ def read_lhco(
             n_c = real.sum(axis=1)
             pt, eta, phi = part[real][:, 0], part[real][:, 1], part[real][:, 2]
             cflat = {"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}
-            jet, links = recluster(cflat, n_c, r, min_pt)
+            jet, links = recluster_flat(cflat, n_c, r, min_pt)
             jets, n_j = _jet_columns(jet, s, lab)
             out.append(_linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r))
     table = _concat(out)
