@@ -4,6 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
+from jetad_nb import clustering
 from jetad_nb import io
 from jetad_nb.core import JetADError
 
@@ -195,8 +196,8 @@ def test_links_group_and_sort_constituents():
         for k, v in dict(pt=[5, 50, 0, 7, 9], eta=[0] * 5, phi=[0] * 5, energy=[1] * 5).items()
     }
     # event 0: jets 0,1 / cands 0,1,2 ; event 1: jet 0 / cands 0,1 (global 3,4)
-    gj, gc = io._global_links(
-        [2, 1], [3, 2], *io._flat_links(ak.Array([[1, 0, 0, 0], [0, 0, 5]]), ak.Array([[0, 1, 2, 9], [0, 1, 0]]))
+    gj, gc = clustering.global_links(
+        [2, 1], [3, 2], *clustering.flat_links(ak.Array([[1, 0, 0, 0], [0, 0, 5]]), ak.Array([[0, 1, 2, 9], [0, 1, 0]]))
     )
     t = io._assemble(jets, cands, gj, gc, np.array([True, True, True]))
     assert t.constituents.pt.tolist() == [
