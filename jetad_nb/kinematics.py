@@ -5,6 +5,7 @@
 # %% ../nbs/01_kinematics.ipynb #46cd8967
 from __future__ import annotations
 
+import awkward as ak
 import numpy as np
 
 # %% auto #0
@@ -12,11 +13,12 @@ __all__ = ['delta_phi', 'to_cartesian', 'to_ptetaphim', 'rotate_phi0', 'rotate_p
 
 # %% ../nbs/01_kinematics.ipynb #ebe9f780
 def delta_phi(
-    a, # azimuth(s) in radians
-    b, # azimuth(s) in radians
+    a, # azimuth(s) in radians: numbers, numpy arrays or (jagged) awkward arrays
+    b, # azimuth(s) in radians, broadcastable against a
 ):
     "The azimuthal difference a - b wrapped into [-pi, pi)."
-    return (np.asarray(a) - np.asarray(b) + np.pi) % (2 * np.pi) - np.pi
+    a, b = (x if isinstance(x, ak.Array) else np.asarray(x) for x in (a, b))
+    return (a - b + np.pi) % (2 * np.pi) - np.pi
 
 # %% ../nbs/01_kinematics.ipynb #667d1de4
 def to_cartesian(
