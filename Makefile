@@ -1,6 +1,6 @@
 # jetad-nb: two commands do all the set-up on a fresh machine (Python 3.10+ and make only).
 #   make run   - create .venv, install, run the main job on the shipped samples
-#   make test  - create/update .venv, check the export, run every notebook and the pytest suite
+#   make test  - create/update .venv, lint, check the export, run every notebook and the pytest suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test lab install export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
+.PHONY: run test lab install lint export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
 
 help:
 	@echo "make run | make test | make lab | make install | make docs | make readme | make data | make bench | make clean"
@@ -36,6 +36,11 @@ export-check: $(STAMP)
 	  || (echo "ERROR: nbdev_export changed jetad_nb/: the modules are out of sync with nbs/ (run nbdev_export and commit)"; exit 1)
 	@echo "export-check: jetad_nb/ matches nbs/"
 
+# The style gate (ruff.toml): line length 120, one statement per line, sorted imports, pyflakes; over the package,
+# the tests, the benchmarks and the notebooks' code cells.
+lint: $(STAMP)
+	$(BIN)/ruff check jetad_nb tests bench nbs setup.py
+
 nbtest: $(STAMP)
 	# one thread per notebook: two parallel notebooks with 2 torch threads each oversubscribe 2 cores (6x slower)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MPLBACKEND=Agg PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers $(NB_WORKERS) --timing --do_print
@@ -43,7 +48,7 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra --ignore=tests/test_docs_site.py
 
-test: export-check nbtest pytest docs-test
+test: lint export-check nbtest pytest docs-test
 
 # The documentation site, offline (nbdev_docs needs Quarto, which cannot be installed here; _quarto.yml stays valid
 # for it). Notebooks run once into _proc/executed/ and are re-run only when they change; executed copies in
