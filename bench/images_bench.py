@@ -61,7 +61,8 @@ def main():
     table = ak.concatenate([base] * (a.jets // len(base) + 1))[: a.jets]
     n_cons = int(ak.sum(ak.num(table.constituents)))
     times = []
-    for _ in range(1 + a.repeats):  # the first call compiles the kernels (or loads them from numba's cache) and faults in fresh memory
+    # the first call compiles the kernels (or loads them from numba's cache) and faults in fresh memory
+    for _ in range(1 + a.repeats):
         t0 = time.perf_counter()
         vec = jet_images(table, a.npix, show_progress=False)
         times.append(time.perf_counter() - t0)
@@ -78,14 +79,16 @@ def main():
 
     rate_vec, rate_loop = len(table) / t_vec, len(sub) / t_loop
     print(
-        f"# images_bench: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
+        f"# images_bench: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
         f"{a.npix}x{a.npix}, {n_cons / len(table):.0f} constituents/jet"
     )
     print("| path | jets | seconds | jets/s |")
     print("|---|---|---|---|")
     print(f"| per-jet numpy loop (original style) | {len(sub):,} | {t_loop:.2f} | {rate_loop:,.0f} |")
     print(
-        f"| jet_images, first call (compile/cache load, fresh memory) | {len(table):,} | {t_first:.2f} | {len(table) / t_first:,.0f} |"
+        f"| jet_images, first call (compile/cache load, fresh memory) | {len(table):,} | {t_first:.2f} "
+        f"| {len(table) / t_first:,.0f} |"
     )
     print(f"| jet_images, median of {a.repeats} further calls | {len(table):,} | {t_vec:.2f} | {rate_vec:,.0f} |")
     print(f"speed-up: {rate_vec / rate_loop:.0f}x (goal >= 50x); vectorised {rate_vec:,.0f} jets/s (goal >= 100,000); "

@@ -19,6 +19,7 @@ import uproot
 
 os.environ.setdefault("JETAD_PROGRESS", "0")
 from jetad_nb import io
+from jetad_nb.kinematics import delta_phi
 
 
 def synthetic_events(n, seed=0):
@@ -27,7 +28,7 @@ def synthetic_events(n, seed=0):
     n_jet = rng.integers(2, 5, n)
     jet_ev = np.repeat(np.arange(n), n_jet)
     j_eta, j_phi = rng.uniform(-2, 2, len(jet_ev)), rng.uniform(-np.pi, np.pi, len(jet_ev))
-    cols, link_jet, link_idx = {}, [], []
+    cols, link_jet = {}, []
     per_kind = {"EFlowTrack": 50, "EFlowPhoton": 30, "EFlowNeutralHadron": 20}   # per jet, Poisson means
     offset = np.zeros(n, dtype=np.int64)
     for kind, mean in per_kind.items():
@@ -38,7 +39,7 @@ def synthetic_events(n, seed=0):
         phi = j_phi[jet_of] + rng.normal(0, 0.25, k)
         pt = rng.exponential(8.0, k) + 0.5
         order = np.argsort(jet_ev[jet_of], kind="stable")     # group by event
-        jet_of, eta, phi, pt = jet_of[order], eta[order], io.delta_phi(phi[order], 0), pt[order]
+        jet_of, eta, phi, pt = jet_of[order], eta[order], delta_phi(phi[order], 0), pt[order]
         n_ev = np.bincount(jet_ev[jet_of], minlength=n)
         local = np.arange(k) - np.repeat(np.cumsum(n_ev) - n_ev, n_ev)
         link_jet.append(

@@ -1,4 +1,4 @@
-"""Training-loop overhead: samples/s of `jetad_nb.ae.fit` (shuffled batches drawn on the device, validation
+"""Training-loop overhead: samples/s of `jetad_nb.train.fit` (shuffled batches drawn on the device, validation
 every epoch, early-stopping bookkeeping, atomic checkpoint every epoch, progress bar) against a bare
 forward + backward + step loop on the same model, batch size and number of steps, in the same run.
 
@@ -65,7 +65,7 @@ def main():
         seed_everything(0)
         m = ConvAE(40, a.channels, 12)
         t0 = time.perf_counter()
-        h = fit(
+        fit(
             m,
             tr,
             va,
@@ -86,8 +86,9 @@ def main():
 
     n = a.epochs * a.train
     print(
-        f"# train_bench: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads), device {dev}; ConvAE 40x40 channels={a.channels}, batch {a.batch}, "
+        f"# train_bench: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {dev}; "
+        f"ConvAE 40x40 channels={a.channels}, batch {a.batch}, "
         f"{a.epochs} epochs x {a.train} jets ({steps} steps), validation {a.val} jets"
     )
     print("| loop | seconds | training samples/s | ratio to bare |")
@@ -95,7 +96,8 @@ def main():
     print(f"| bare forward+backward+step, fixed batch | {t_bare:.2f} | {n / t_bare:,.0f} | 1.00 |")
     print(f"| fit, with validation + checkpoint each epoch | {t_fit:.2f} | {n / t_fit:,.0f} | {t_bare / t_fit:.2f} |")
     print(
-        f"| fit, no validation, no checkpoint | {t_fit_noval:.2f} | {n / t_fit_noval:,.0f} | {t_bare / t_fit_noval:.2f} |"
+        f"| fit, no validation, no checkpoint | {t_fit_noval:.2f} | {n / t_fit_noval:,.0f} "
+        f"| {t_bare / t_fit_noval:.2f} |"
     )
     print(f"goal: fit >= 0.8 of bare (with validation: {t_bare / t_fit:.2f}; the validation pass costs about "
           f"{a.val / (3 * a.train):.0%} of an epoch's forward+backward work)")

@@ -17,7 +17,62 @@ from .train import fit
 # %% auto #0
 __all__ = ['ConvAE', 'elbow', 'scan_encoding_dims']
 
-# %% ../nbs/08_autoencoder.ipynb #89b2129a
+# %% ../nbs/08_autoencoder.ipynb #48aedf01
+def _conv_encoder(
+    npix:int, # image pixels per side (a multiple of 4)
+    channels:int, # convolution width
+    encoding_dim:int, # bottleneck size
+    hidden:int, # dense layer before the bottleneck
+    kernel:int, # convolution kernel size
+    in_channels:int, # image channels
+) -> nn.Sequential:
+    "Method A's encoder: three convolutions and two 2x2 max-pools, then dense layers down to the bottleneck."
+    q, c = npix // 4, channels
+    return nn.Sequential(
+        nn.Conv2d(in_channels, c, kernel, padding="same"),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c, c, kernel, padding="same"),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c, c, kernel, padding="same"),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(q * q * c, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, encoding_dim),
+    )
+
+# %% ../nbs/08_autoencoder.ipynb #c2b7e9f9
+def _conv_decoder(
+    npix:int, # image pixels per side (a multiple of 4)
+    channels:int, # convolution width
+    encoding_dim:int, # bottleneck size
+    hidden:int, # dense layer after the bottleneck
+    kernel:int, # convolution kernel size
+    in_channels:int, # image channels
+) -> nn.Sequential:
+    "The mirror of `_conv_encoder`, with upsampling, ending in a softmax over all pixels (unit-sum images)."
+    q, c = npix // 4, channels
+    return nn.Sequential(
+        nn.Linear(encoding_dim, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, q * q * c),
+        nn.ReLU(),
+        nn.Unflatten(1, (c, q, q)),
+        nn.Conv2d(c, c, kernel, padding="same"),
+        nn.ReLU(),
+        nn.Upsample(scale_factor=2),
+        nn.Conv2d(c, c, kernel, padding="same"),
+        nn.ReLU(),
+        nn.Upsample(scale_factor=2),
+        nn.Conv2d(c, in_channels, kernel, padding="same"),
+        nn.Flatten(),
+        nn.Softmax(dim=1),
+        nn.Unflatten(1, (in_channels, npix, npix)),
+    )
+
+# %% ../nbs/08_autoencoder.ipynb #bd7637d0
 class ConvAE(nn.Module):
     "Convolutional autoencoder of method A: conv encoder, dense bottleneck, conv decoder, softmax over pixels."
     def __init__(self,
@@ -31,39 +86,9 @@ class ConvAE(nn.Module):
         super().__init__()
         if npix % 4:
             raise JetADError(f"npix: expected a multiple of 4 (two 2x2 poolings), got {npix}")
-        q, c, conv = npix // 4, channels, lambda i, o: nn.Conv2d(i, o, kernel, padding="same")
         self.npix, self.in_channels = npix, in_channels
-        self.encoder = nn.Sequential(
-            conv(in_channels, c),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            conv(c, c),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            conv(c, c),
-            nn.ReLU(),
-            nn.Flatten(),
-            nn.Linear(q * q * c, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, encoding_dim),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(encoding_dim, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, q * q * c),
-            nn.ReLU(),
-            nn.Unflatten(1, (c, q, q)),
-            conv(c, c),
-            nn.ReLU(),
-            nn.Upsample(scale_factor=2),
-            conv(c, c),
-            nn.ReLU(),
-            nn.Upsample(scale_factor=2),
-            conv(c, in_channels),
-            nn.Flatten(),
-            nn.Softmax(dim=1),
-            nn.Unflatten(1, (in_channels, npix, npix)),
-        )
+        self.encoder = _conv_encoder(npix, channels, encoding_dim, hidden, kernel, in_channels)
+        self.decoder = _conv_decoder(npix, channels, encoding_dim, hidden, kernel, in_channels)
 
     def forward(self, x):
         return self.decoder(self.encoder(x))

@@ -16,22 +16,40 @@ from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 
 # %% auto #0
-__all__ = ['flat_array', 'count_offsets', 'flat_links', 'global_links', 'padded_array', 'nearest_axis', 'match_by_dr',
-           'cluster_jets', 'recluster_flat', 'nsubjettiness']
+__all__ = ['flat_array', 'count_offsets', 'padded_array', 'flat_links', 'global_links', 'nearest_axis', 'match_links',
+           'match_by_dr', 'cluster_jets', 'recluster_flat', 'nsubjettiness']
 
 # %% ../nbs/02_clustering.ipynb #7964aa99
-def flat_array(x, dtype=None):
+def flat_array(
+    x, # a (jagged) awkward array
+    dtype=None, # numpy dtype to cast to (None: keep)
+) -> np.ndarray:
     "A jagged awkward array flattened to numpy (optionally cast)."
     out = np.asarray(ak.flatten(x, axis=None))
     return out.astype(dtype) if dtype else out
 
 # %% ../nbs/02_clustering.ipynb #56706cd7
-def count_offsets(counts):
+def count_offsets(
+    counts, # items per group (e.g. constituents per event)
+) -> np.ndarray:
+    "Start of each group in the flat arrays: the cumulative sum of the counts before it."
     counts = np.asarray(counts, dtype=np.int64)
     return np.cumsum(counts) - counts
 
+# %% ../nbs/02_clustering.ipynb #5e36432c
+def padded_array(
+    x, # jagged (event, item) numbers
+    width:int|None=None, # columns (None: the longest event); longer events are clipped
+) -> np.ndarray:
+    "A jagged (event, item) array as a float64 numpy array (event, width), NaN-padded and clipped."
+    width = width or max(1, int(ak.max(ak.num(x, axis=1), initial=0)))
+    return ak.to_numpy(ak.fill_none(ak.pad_none(x, width, axis=1, clip=True), np.nan)).astype(np.float64)
+
 # %% ../nbs/02_clustering.ipynb #a16764dc
-def flat_links(link_jet, link_cand):
+def flat_links(
+    link_jet, # jagged (event, link) jet index within the event
+    link_cand, # jagged (event, link) constituent index within the event
+) -> tuple: # flat (event, jet, constituent) int64 arrays
     "Jagged per-event links -> flat (event, jet, constituent) arrays."
     ev = np.repeat(np.arange(len(link_jet)), np.asarray(ak.num(link_jet, axis=1)))
     return (
@@ -41,21 +59,24 @@ def flat_links(link_jet, link_cand):
     )
 
 # %% ../nbs/02_clustering.ipynb #4517a249
-def global_links(n_jets, n_cands, ev, lj, lc):
+def global_links(
+    n_jets, # jets per event
+    n_cands, # constituents per event
+    ev, lj, lc, # flat links: event, jet and constituent index within the event (from `flat_links`)
+) -> tuple: # (global jet ids, global constituent ids) of the valid links
     "Flat per-event (jet, constituent) links -> global jet ids and constituent ids; invalid links dropped."
     n_jets, n_cands = np.asarray(n_jets, dtype=np.int64), np.asarray(n_cands, dtype=np.int64)
     ok = (lj >= 0) & (lj < n_jets[ev]) & (lc >= 0) & (lc < n_cands[ev])
     return (count_offsets(n_jets)[ev] + lj)[ok], (count_offsets(n_cands)[ev] + lc)[ok]
 
-# %% ../nbs/02_clustering.ipynb #5e36432c
-def padded_array(x, width=None):
-    "A jagged (event, item) array as a float64 numpy array (event, width), NaN-padded and clipped."
-    width = width or max(1, int(ak.max(ak.num(x, axis=1), initial=0)))
-    return ak.to_numpy(ak.fill_none(ak.pad_none(x, width, axis=1, clip=True), np.nan)).astype(np.float64)
-
 # %% ../nbs/02_clustering.ipynb #82adb9df
-def nearest_axis(je, jp, ev, ce, cp, r):
-    "Nearest jet slot within r for flat constituents (event ev, eta ce, phi cp) given NaN-padded jet axes; -1 if none."
+def nearest_axis(
+    je, jp, # NaN-padded jet axes (event, slot): eta and phi
+    ev, # event of each flat constituent
+    ce, cp, # flat constituent eta and phi
+    r:float, # jet radius
+) -> np.ndarray: # jet slot of each constituent, -1 if none is within r
+    "Nearest jet slot within r of each flat constituent, or -1 if none."
     best, best_d2 = np.full(len(ce), -1), np.full(len(ce), r * r)
     for k in range(je.shape[1]):  # loop over jet slots (a handful), vectorised over all constituents
         d2 = (ce - je[ev, k])**2 + delta_phi(cp, jp[ev, k])**2
@@ -63,22 +84,33 @@ def nearest_axis(je, jp, ev, ce, cp, r):
         best[closer], best_d2[closer] = k, d2[closer]
     return best
 
+# %% ../nbs/02_clustering.ipynb #6adacda3
+def match_links(
+    jet_eta, jet_phi, # jagged (event, jet) jet axes
+    eta, phi, # flat constituent positions, event after event
+    n_c, # constituents per event
+    r:float, # jet radius: constituents farther than r from every axis stay unassigned
+) -> tuple: # flat (event, jet, constituent) links, indices within each event
+    "Flat links from each constituent to its nearest jet axis within `r` (matching by angle)."
+    n_c = np.asarray(n_c)
+    ev = np.repeat(np.arange(len(n_c)), n_c)
+    best = nearest_axis(padded_array(jet_eta), padded_array(jet_phi), ev,
+                        np.asarray(eta, np.float64), np.asarray(phi, np.float64), r)
+    ok = best >= 0
+    return ev[ok], best[ok], (np.arange(len(ev)) - count_offsets(n_c)[ev])[ok]
+
 # %% ../nbs/02_clustering.ipynb #6c71e1be
 def match_by_dr(
     jet_eta, jet_phi, # jagged (event, jet) jet axes
     cand_eta, cand_phi, # jagged (event, constituent) positions
     r:float, # jet radius: constituents farther than r from every axis stay unassigned
-):
+) -> tuple: # jagged (link_jet, link_cand)
     "Link each constituent to its nearest jet axis within `r`; returns jagged (link_jet, link_cand)."
     n_c = np.asarray(ak.num(cand_eta, axis=1))
-    ev = np.repeat(np.arange(len(n_c)), n_c)
-    best = nearest_axis(
-        padded_array(jet_eta), padded_array(jet_phi), ev, flat_array(cand_eta, np.float64), flat_array(cand_phi, np.float64), r
-    )
-    local = np.arange(len(ev)) - count_offsets(n_c)[ev]
-    ok = best >= 0
-    per_event = np.bincount(ev[ok], minlength=len(n_c))
-    return ak.unflatten(best[ok], per_event), ak.unflatten(local[ok], per_event)
+    ev, lj, lc = match_links(jet_eta, jet_phi, flat_array(cand_eta, np.float64), flat_array(cand_phi, np.float64),
+                             n_c, r)
+    per_event = np.bincount(ev, minlength=len(n_c))
+    return ak.unflatten(lj, per_event), ak.unflatten(lc, per_event)
 
 # %% ../nbs/02_clustering.ipynb #040cdbbe
 def cluster_jets(
@@ -107,8 +139,13 @@ def cluster_jets(
     return jet, link_jet, ak.flatten(idx, axis=2)
 
 # %% ../nbs/02_clustering.ipynb #9329a318
-def recluster_flat(cflat, n_c, r, min_pt):
-    "Anti-kt jets of flat per-event constituents (zero-pT entries skipped): jagged jet kinematics, flat links into cflat."
+def recluster_flat(
+    cflat:dict, # flat constituent arrays (pt, eta, phi, energy), event after event
+    n_c, # constituents per event
+    r:float, # anti-kt radius
+    min_pt:float, # GeV, inclusive-jet threshold
+) -> tuple: # (jagged jet kinematics, flat (event, jet, constituent) links into cflat)
+    "Anti-kt jets of flat per-event constituents (zero-pT entries skipped) and flat links into cflat."
     ev_c = np.repeat(np.arange(len(n_c)), n_c)
     kept = cflat["pt"] > 0
     n_kept = np.bincount(ev_c[kept], minlength=len(n_c))

@@ -15,20 +15,23 @@ import numpy as np
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['JetADError', 'data_dir', 'cache_dir', 'shared_data_dir', 'seed_everything', 'get_device', 'atomic_path',
-           'atomic_write', 'progress', 'dask_map', 'check_file']
+__all__ = ['JetADError', 'package_dir', 'data_dir', 'cache_dir', 'shared_data_dir', 'seed_everything', 'get_device',
+           'atomic_path', 'atomic_write', 'progress', 'dask_map', 'check_file']
 
 # %% ../nbs/00_core.ipynb #c27ad608
 class JetADError(Exception):
     "A user-facing error: one line naming the file, key or parameter and what was expected."
 
 # %% ../nbs/00_core.ipynb #a8d50729
-_PKG_DIR = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent / "jetad_nb"
+def package_dir() -> Path: # the jetad_nb package folder
+    "The folder of the jetad_nb package (in a checkout: `jetad_nb/` beside `nbs/` and `data/`)."
+    return Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent / "jetad_nb"
 
+# %% ../nbs/00_core.ipynb #a1cf2548
 def data_dir() -> Path:
     "The folder holding the shipped samples: `$JETAD_DATA` if set, else `data/` beside the package."
     env = os.environ.get("JETAD_DATA")
-    return Path(env).expanduser() if env else _PKG_DIR.parent / "data"
+    return Path(env).expanduser() if env else package_dir().parent / "data"
 
 # %% ../nbs/00_core.ipynb #973c2eca
 def cache_dir(
@@ -44,7 +47,7 @@ def cache_dir(
 def shared_data_dir() -> Path|None:
     "The real external test files (`$JETAD_SHARED_DATA` or `../shared/data` beside the checkout), or None if absent."
     env = os.environ.get("JETAD_SHARED_DATA")
-    d = Path(env).expanduser() if env else _PKG_DIR.parent.parent / "shared" / "data"
+    d = Path(env).expanduser() if env else package_dir().parent.parent / "shared" / "data"
     return d if d.is_dir() else None
 
 # %% ../nbs/00_core.ipynb #e06f4059
@@ -122,6 +125,50 @@ def progress(
         show = os.environ.get("JETAD_PROGRESS", "1") != "0"
     return tqdm(iterable, disable=not show, **kwargs)
 
+# %% ../nbs/00_core.ipynb #431c579e
+def _serial_map(
+    fn, # function of one job's keyword arguments
+    jobs:list, # one dict of keyword arguments per job
+    weights:list, # progress units per job
+    bar, # progress bar advanced by each job's weight
+) -> list:
+    "Run fn(**job) for every job here, one after the other."
+    out = []
+    for j, w in zip(jobs, weights):
+        out.append(fn(**j))
+        bar.update(w)
+    return out
+
+# %% ../nbs/00_core.ipynb #2a81f9df
+def _cluster_map(
+    fn, # function of one job's keyword arguments
+    jobs:list, # one dict of keyword arguments per job
+    workers:int, # worker processes of a LocalCluster (used when there is no scheduler)
+    scheduler:str|None, # address of an existing dask scheduler
+    weights:list, # progress units per job
+    bar, # progress bar advanced as jobs finish
+) -> list:
+    "Run fn(**job) for every job on dask.distributed; results in job order, a job's exception re-raised here."
+    from dask.distributed import Client
+    from dask.distributed import LocalCluster
+    from dask.distributed import as_completed
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    )
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = [client.submit(fn, pure=False, **j) for j in jobs]
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in as_completed(futures):
+                fut.result()   # re-raises a job's exception here
+                bar.update(weights[index[fut.key]])
+            return client.gather(futures)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
 # %% ../nbs/00_core.ipynb #00d7f34d
 def dask_map(
     fn, # function of one job's keyword arguments
@@ -138,31 +185,9 @@ def dask_map(
     weights = list(weights) if weights is not None else [1] * len(jobs)
     bar = progress(total=sum(weights), desc=desc, show=show_progress)
     if scheduler is None and workers <= 1:
-        out = []
-        for j, w in zip(jobs, weights):
-            out.append(fn(**j))
-            bar.update(w)
-        bar.close()
-        return out
-    from dask.distributed import Client
-    from dask.distributed import LocalCluster
-    from dask.distributed import as_completed
-    cluster = (
-        None
-        if scheduler
-        else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    )
-    try:
-        with Client(scheduler or cluster) as client:
-            futures = [client.submit(fn, pure=False, **j) for j in jobs]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for fut in as_completed(futures):
-                fut.result()
-                bar.update(weights[index[fut.key]])   # re-raises a job's exception here
-            out = client.gather(futures)
-    finally:
-        if cluster is not None:
-            cluster.close()
+        out = _serial_map(fn, jobs, weights, bar)
+    else:
+        out = _cluster_map(fn, jobs, workers, scheduler, weights, bar)
     bar.close()
     return out
 

@@ -29,7 +29,10 @@ __all__ = ['RESULT_COLUMNS', 'RESULT_KEY', 'roc_curve', 'auc', 'rejection_at', '
            'read_results', 'append_results', 'show_results']
 
 # %% ../nbs/06_evaluation.ipynb #6b387e51
-def _check(labels, scores):
+def _check(
+    labels, # 1 signal, 0 background
+    scores, # one score per entry
+) -> tuple: # (labels as int64, scores as float64), both 1-d
     "Validated numpy copies of labels (0/1) and scores."
     y, s = np.asarray(labels).astype(np.int64).ravel(), np.asarray(scores, dtype=np.float64).ravel()
     if len(y) != len(s):
@@ -152,7 +155,11 @@ def mass_vs_score(
     ).reset_index(drop=True)
 
 # %% ../nbs/06_evaluation.ipynb #a5d78e97
-def _axis(ax, figsize=(5, 4)):
+def _axis(
+    ax, # a matplotlib axis, or None
+    figsize=(5, 4), # size of a new figure
+):
+    "The given axis, or the axis of a new figure."
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
@@ -246,15 +253,8 @@ def plot_sculpting(
 ):
     "Normalised background jet-mass distributions before and after cuts at each rejection working point."
     ax = _axis(ax)
-    ax.hist(
-        np.asarray(background_mass),
-        bins,
-        histtype="stepfilled",
-        alpha=0.25,
-        color="gray",
-        density=True,
-        label="all background",
-    )
+    ax.hist(np.asarray(background_mass), bins, histtype="stepfilled", alpha=0.25, color="gray", density=True,
+            label="all background")
     for r, m in sculpting(background_scores, background_mass, rejections).items():
         ax.hist(m, bins, histtype="step", density=True, lw=1.5, label=f"rejection {r} ({len(m)} jets)")
     ax.set(xlabel="jet mass [GeV]", ylabel="density", title=title)
@@ -277,7 +277,8 @@ def metrics(
 ) -> dict:
     "AUC, rejection at 10/30/50% signal efficiency and max SIC (with the FPR floor) in one dict."
     r = rejection_at(labels, scores, (0.1, 0.3, 0.5))
-    return {"auc": auc(labels, scores), "R@10%": r[0], "R@30%": r[1], "R@50%": r[2], "max_sic": max_sic(labels, scores)}
+    return {"auc": auc(labels, scores), "R@10%": r[0], "R@30%": r[1], "R@50%": r[2],
+            "max_sic": max_sic(labels, scores)}
 
 # %% ../nbs/06_evaluation.ipynb #9ee39633
 def results_row(
@@ -300,7 +301,9 @@ def results_row(
 
 # %% ../nbs/06_evaluation.ipynb #72aa535a
 @contextmanager
-def _locked(path):
+def _locked(
+    path:Path, # the file to update
+):
     "An exclusive lock on `path`.lock for a read-modify-write of `path`."
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as f:
@@ -311,7 +314,10 @@ def _locked(path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/06_evaluation.ipynb #4f1d1b1e
-def _is_parquet(path):
+def _is_parquet(
+    path, # a results file
+) -> bool:
+    "Whether the results file is Parquet (by its suffix)."
     return Path(path).suffix == ".parquet"
 
 # %% ../nbs/06_evaluation.ipynb #d60ddb87
@@ -358,21 +364,12 @@ def append_results(
                 df.to_csv(tmp, index=False)
     return df
 
-# %% ../nbs/06_evaluation.ipynb #f73ceafa
-def show_results(
-    results=None, # a results DataFrame or file (None: `default_results_path()`)
-    dataset:str|None=None, # keep only this dataset
-    columns=("method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic", "train_time_s"), # printed columns
-    plot:bool=True, # draw the bar charts
-):
-    "Print the comparison table and plot AUC and rejection at 10% per method and signal; returns the table."
-    df = results if isinstance(results, pd.DataFrame) else read_results(results)
-    if dataset is not None:
-        df = df[df.dataset == dataset]
-    if not len(df):
-        print("results table is empty")
-        return df
-    agg = (
+# %% ../nbs/06_evaluation.ipynb #58c233a9
+def _results_summary(
+    df:pd.DataFrame, # results table rows
+) -> pd.DataFrame: # columns signal, method, auc, auc_std, r10, seeds
+    "Mean and spread of the AUC, mean finite R@10% and number of seeds per signal and method; best AUC first."
+    return (
         df.groupby(["signal", "method"], sort=False)
         .agg(
             auc=("auc", "mean"),
@@ -383,6 +380,44 @@ def show_results(
         .reset_index()
         .sort_values(["signal", "auc"], ascending=[True, False])
     )
+
+# %% ../nbs/06_evaluation.ipynb #d93ae2b0
+def _plot_results(
+    agg:pd.DataFrame, # from `_results_summary`
+):
+    "Bar charts of AUC (with its spread over seeds) and rejection at 10% per method, one colour per signal."
+    sigs = list(agg.signal.unique())
+    fig, axs = plt.subplots(1, 2, figsize=(11, 0.45 * len(agg) + 1.8))
+    for ax, col, label in ((axs[0], "auc", "AUC"), (axs[1], "r10", "rejection at $\\epsilon_s$ = 10%")):
+        for k, sig in enumerate(sigs):
+            a = agg[agg.signal == sig]
+            ax.barh([f"{m} [{sig}]" for m in a.method], a[col], xerr=a.auc_std.fillna(0) if col == "auc" else None,
+                    color=f"C{k}", label=sig)
+        ax.set(xlabel=label)
+        ax.invert_yaxis()
+    axs[0].set_xlim(0.4, 1)
+    axs[0].legend(fontsize=8)
+    if (np.isfinite(agg.r10) & (agg.r10 > 0)).any():
+        axs[1].set_xscale("log")   # tiny samples may have no finite rejection
+    plt.tight_layout()
+    return fig
+
+# %% ../nbs/06_evaluation.ipynb #f73ceafa
+def show_results(
+    results=None, # a results DataFrame or file (None: `default_results_path()`)
+    dataset:str|None=None, # keep only this dataset
+    columns=("method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic",
+             "train_time_s"), # printed columns
+    plot:bool=True, # draw the bar charts
+):
+    "Print the comparison table and plot AUC and rejection at 10% per method and signal; returns the table."
+    df = results if isinstance(results, pd.DataFrame) else read_results(results)
+    if dataset is not None:
+        df = df[df.dataset == dataset]
+    if not len(df):
+        print("results table is empty")
+        return df
+    agg = _results_summary(df)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
         print(
             df[[c for c in columns if c in df.columns]]
@@ -390,24 +425,6 @@ def show_results(
             .to_string(index=False)
         )
     if plot:
-        sigs = list(agg.signal.unique())
-        fig, axs = plt.subplots(1, 2, figsize=(11, 0.45 * len(agg) + 1.8))
-        for ax, col, label in ((axs[0], "auc", "AUC"), (axs[1], "r10", "rejection at $\\epsilon_s$ = 10%")):
-            for k, sig in enumerate(sigs):
-                a = agg[agg.signal == sig]
-                ax.barh(
-                    [f"{m} [{sig}]" for m in a.method],
-                    a[col],
-                    xerr=a.auc_std.fillna(0) if col == "auc" else None,
-                    color=f"C{k}",
-                    label=sig,
-                )
-            ax.set(xlabel=label)
-            ax.invert_yaxis()
-        axs[0].set_xlim(0.4, 1)
-        axs[0].legend(fontsize=8)
-        if (np.isfinite(agg.r10) & (agg.r10 > 0)).any():
-            axs[1].set_xscale("log")   # tiny samples may have no finite rejection
-        plt.tight_layout()
+        _plot_results(agg)
         plt.show()
     return agg

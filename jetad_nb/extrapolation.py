@@ -5,7 +5,10 @@
 # %% ../nbs/14_extrapolation_physics.ipynb #75b85e25
 from __future__ import annotations
 
+import time
+
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -17,18 +20,23 @@ from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 from .weak import Flow
 from .weak import anomaly_scores
+from .weak import check_methods
 from .weak import classify
 from .weak import closure_auc
 from .weak import in_region
 from .weak import inject
 from .weak import odds_weights
+from .weak import scan_injections
 from .weak import sic_summary
+from .weak import split_data
+from .weak import split_signal
 from .weak import train_classifier
 from .weak import train_density
 
 # %% auto #0
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'event_features', 'distort', 'Transport', 'context_weights', 'Salad', 'Cathode',
-           'Feta', 'check_methods', 'split_data', 'run_methods', 'injection_scan', 'events_cache']
+           'Feta', 'region_parts', 'fit_template', 'template_scores', 'bound_scores', 'method_row', 'run_methods',
+           'injection_scan', 'events_cache']
 
 # %% ../nbs/14_extrapolation_physics.ipynb #6bc5f0ce
 CONTEXT = ["ht", "met"]
@@ -57,7 +65,8 @@ def event_features(
         n, d = j[num].to_numpy().astype(np.float64), j[den].to_numpy().astype(np.float64)
         return np.divide(n, d, out=np.zeros_like(n), where=d > 0)
     x = np.stack(
-        [mjj, ratio(a, "tau2", "tau1"), ratio(b, "tau2", "tau1"), ratio(a, "tau3", "tau2"), ratio(b, "tau3", "tau2")], 1
+        [mjj, ratio(a, "tau2", "tau1"), ratio(b, "tau2", "tau1"), ratio(a, "tau3", "tau2"), ratio(b, "tau3", "tau2")],
+        1,
     )
     c = np.stack([a.ht.to_numpy(), a.met.to_numpy()], 1).astype(np.float64)
     return Events(c, x, np.full(len(c), bool(label)))
@@ -72,6 +81,22 @@ def distort(
     x[:, 0] = x[:, 0] * (1 + x[:, 0] / 6000)
     x[:, 1:] = x[:, 1:] ** 1.1
     return Events(c, x, ev.signal.copy())
+
+# %% ../nbs/14_extrapolation_physics.ipynb #2a1fd540
+def _identity_start(
+    transform:nn.Module, # a zuko MAF transform
+) -> nn.Module: # the same transform, now the identity map
+    "Zero the last linear layer of every hyper-network of a zuko MAF transform, so that it starts as the identity."
+    for m in transform.modules():
+        hyper = getattr(m, "hyper", None)
+        if not isinstance(hyper, nn.Module):
+            continue
+        # zuko's hyper-networks use torch or zuko Linear layers: find them by their weights
+        lin = [l for l in hyper.modules() if isinstance(getattr(l, "weight", None), torch.Tensor)]
+        if lin:
+            nn.init.zeros_(lin[-1].weight)
+            nn.init.zeros_(lin[-1].bias)
+    return transform
 
 # %% ../nbs/14_extrapolation_physics.ipynb #29ff392d
 class Transport(nn.Module):
@@ -88,20 +113,8 @@ class Transport(nn.Module):
         self.base = base
         for p in self.base.parameters():
             p.requires_grad_(False)
-        self.t = zuko.flows.MAF(features, context, transforms=transforms, hidden_features=hidden).transform
-        # start from the identity: zero the last layer of every hyper-network
-        for m in self.t.modules():
-            hyper = getattr(
-                m, "hyper", None
-            )  # zuko's hyper-networks use torch or zuko Linear layers: find them by their weights
-            lin = (
-                [l for l in hyper.modules() if isinstance(getattr(l, "weight", None), torch.Tensor)]
-                if isinstance(hyper, nn.Module)
-                else []
-            )
-            if lin:
-                nn.init.zeros_(lin[-1].weight)
-                nn.init.zeros_(lin[-1].bias)
+        maf = zuko.flows.MAF(features, context, transforms=transforms, hidden_features=hidden)
+        self.t = _identity_start(maf.transform)
 
     def loss(self, x, c):
         "Per-event -log q(x | c) of the target events."
@@ -120,11 +133,8 @@ class Transport(nn.Module):
         "Move source events into the target: x -> t_c^-1(x)."
         self.eval()
         dev = next(self.parameters()).device
-        out = []
-        for a in range(0, len(x), batch_size):
-            xb = torch.as_tensor(x[a:a + batch_size], dtype=torch.float32, device=dev)
-            cb = torch.as_tensor(c[a:a + batch_size], dtype=torch.float32, device=dev)
-            out.append(self.t(cb).inv(xb).cpu().numpy())
+        tensor = lambda v, a: torch.as_tensor(v[a:a + batch_size], dtype=torch.float32, device=dev)
+        out = [self.t(tensor(c, a)).inv(tensor(x, a)).cpu().numpy() for a in range(0, len(x), batch_size)]
         return np.concatenate(out)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #db23b65b
@@ -141,7 +151,12 @@ def context_weights(
 # %% ../nbs/14_extrapolation_physics.ipynb #f7f191f7
 class Salad:
     "Reweight (SALAD): a classifier MC-CR vs data-CR on context and features; its odds reweight MC events."
-    def fit(self, mc_cr:Events, data_cr:Events, n_ensemble:int=1, **clf_kwargs):
+    def fit(self,
+            mc_cr:Events, # MC events in the CR (scaled)
+            data_cr:Events, # data events in the CR (scaled)
+            n_ensemble:int=1, # classifiers averaged
+            **clf_kwargs, # passed to `train_classifier` (with the ensemble seed as `seed`)
+           ):
         "Train the MC-vs-data classifier(s) in the CR."
         s = clf_kwargs.pop("seed", 0)
         self.clfs = [
@@ -151,6 +166,7 @@ class Salad:
             for k in range(n_ensemble)
         ]
         return self
+
     def template(self, mc:Events, n_sigma:float|None=3.0, **_) -> tuple:
         "(MC events, cropped weights)."
         return mc, odds_weights(classify(self.clfs, np.c_[mc.c, mc.x]), n_sigma)
@@ -158,13 +174,20 @@ class Salad:
 # %% ../nbs/14_extrapolation_physics.ipynb #4cd48f08
 class Cathode:
     "Generate (CATHODE): a conditional flow p(x | c) on data-CR, sampled at MC context points weighted to data."
-    def fit(self, mc_cr:Events, data_cr:Events, flow_kwargs:dict|None=None, clf_kwargs:dict|None=None, **fit_kwargs):
+    def fit(self,
+            mc_cr:Events, # MC events in the CR (scaled): the context weights
+            data_cr:Events, # data events in the CR (scaled): the flow
+            flow_kwargs:dict|None=None, # passed to `Flow` (transforms, hidden)
+            clf_kwargs:dict|None=None, # passed to `context_weights`
+            **fit_kwargs, # passed to `train_density`
+           ):
         "Train the flow on data-CR and the context weights."
         self.flow = train_density(
             Flow(data_cr.x.shape[1], data_cr.c.shape[1], **(flow_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs
         )
         self.cw = context_weights(mc_cr, data_cr, **(clf_kwargs or {}))
         return self
+
     def template(self, mc:Events, oversample:int=4, **_) -> tuple:
         "(events with MC context repeated `oversample` times and sampled features, context weights)."
         c = np.repeat(mc.c, oversample, axis=0)
@@ -173,9 +196,16 @@ class Cathode:
 # %% ../nbs/14_extrapolation_physics.ipynb #70dc8672
 class Feta:
     "Morph (FETA): a base flow on MC, a small transport flow to data-CR; MC events are moved through it."
-    def fit(self, mc:Events, data_cr:Events, mc_cr:Events|None=None, flow_kwargs:dict|None=None, transport_kwargs:dict|None=None,
-            clf_kwargs:dict|None=None, **fit_kwargs):
-        "Train the base flow on all MC, the transport on data-CR and the context weights (on mc_cr, default: MC in data-CR's role)."
+    def fit(self,
+            mc:Events, # all MC events (scaled): the base flow
+            data_cr:Events, # data events in the CR (scaled): the transport
+            mc_cr:Events|None=None, # MC events in the CR for the context weights (None: `mc`)
+            flow_kwargs:dict|None=None, # passed to the base `Flow` (transforms, hidden)
+            transport_kwargs:dict|None=None, # passed to `Transport` (transforms, hidden)
+            clf_kwargs:dict|None=None, # passed to `context_weights`
+            **fit_kwargs, # passed to `train_density`
+           ):
+        "Train the base flow on all MC, the transport on data-CR and the context weights."
         d, k = mc.x.shape[1], mc.c.shape[1]
         self.base = train_density(Flow(d, k, **(flow_kwargs or {})), mc.x, mc.c, **fit_kwargs)
         self.transport = train_density(
@@ -183,36 +213,109 @@ class Feta:
         )
         self.cw = context_weights(mc_cr if mc_cr is not None else mc, data_cr, **(clf_kwargs or {}))
         return self
+
     def template(self, mc:Events, **_) -> tuple:
         "(MC events with morphed features, context weights)."
         return Events(mc.c, self.transport.morph(mc.x, mc.c), np.zeros(len(mc), bool)), self.cw(mc.c)
 
-# %% ../nbs/14_extrapolation_physics.ipynb #fc136965
-METHODS = ("salad", "cathode", "feta", "idealized", "supervised")
+# %% ../nbs/14_extrapolation_physics.ipynb #af12979c
+def region_parts(
+    data:Events, # observed data: background + injected signal (scaled)
+    mc:Events, # MC background (scaled)
+    ideal:Events, # extra true background (scaled), for the idealized template
+    test_bkg:Events, # held-out true background (scaled): SR part tests, CR part checks closure
+    test_sig:Events, # held-out signal (scaled), for the test set
+    sig_train:Events, # labelled signal for the supervised bound (scaled)
+    sr_lower, # SR lower bounds in scaled units
+    seed:int=0, # seed of the split of MC-CR in halves
+) -> dict: # Events by role (data_sr, data_cr, mc, mc_sr, mc_fit, mc_hold, ideal_sr, sig_sr, tb_sr, tb_cr, test)
+    "The SR and CR parts every method needs; MC-CR is halved into a fitting and a closure half."
+    sr = lambda e: e[in_region(e.c, sr_lower)]
+    cr = lambda e: e[~in_region(e.c, sr_lower)]
+    mc_cr = cr(mc)
+    half = np.random.default_rng(seed).permutation(len(mc_cr))
+    return {
+        "data_sr": sr(data),
+        "data_cr": cr(data),
+        "mc": mc,
+        "mc_sr": sr(mc),
+        "mc_fit": mc_cr[half[len(half) // 2:]],
+        "mc_hold": mc_cr[half[:len(half) // 2]],
+        "ideal_sr": sr(ideal),
+        "sig_sr": sr(sig_train),
+        "tb_sr": sr(test_bkg),
+        "tb_cr": cr(test_bkg),
+        "test": Events.concat(sr(test_bkg), sr(test_sig)),
+    }
 
-def check_methods(
-    methods, # the methods asked for
-    known, # the methods there are
+# %% ../nbs/14_extrapolation_physics.ipynb #495db133
+def fit_template(
+    name:str, # 'salad', 'cathode' or 'feta'
+    p:dict, # `region_parts` of the data set
+    clf_kwargs:dict, # passed to every `train_classifier` (with the seed)
+    flow_kwargs:dict, # passed to `train_density` (with the seed)
+    flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
 ):
-    "Raise a one-line JetADError naming every unknown method before any work starts."
-    bad = [m for m in methods if m not in known]
-    if bad:
-        raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(known)}")
+    "Fit one template method in the CR (FETA's base flow learns all of the MC)."
+    ck, fk = clf_kwargs, flow_kwargs
+    if name == "salad":
+        return Salad().fit(p["mc_fit"], p["data_cr"], **ck)
+    if name == "cathode":
+        return Cathode().fit(p["mc_fit"], p["data_cr"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
+    if name != "feta":
+        raise JetADError(f"name: expected 'salad', 'cathode' or 'feta', got {name!r}")
+    return Feta().fit(p["mc"], p["data_cr"], mc_cr=p["mc_fit"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
 
-# %% ../nbs/14_extrapolation_physics.ipynb #d77169d2
-def split_data(
-    data:Events, # background events of the "data" simulation (scaled)
-    sr_lower, # SR lower bounds
-    frac_ideal:float=0.25, # share of the data background set aside as the idealized SR template
-    frac_test:float=0.25, # share set aside for the SR test set and the CR closure truth
-    seed:int=0, # seed
-) -> dict: # {'data', 'ideal', 'test'} Events
-    "Split the data-simulation background into the observed data, the idealized template and the test set."
-    idx = np.random.default_rng(seed).permutation(len(data))
-    a, b = int(frac_ideal * len(idx)), int((frac_ideal + frac_test) * len(idx))
-    return {"ideal": data[idx[:a]], "test": data[idx[a:b]], "data": data[idx[b:]]}
+# %% ../nbs/14_extrapolation_physics.ipynb #5d47f292
+def template_scores(
+    model, # a fitted Salad, Cathode or Feta
+    p:dict, # `region_parts` of the data set
+    n_ensemble:int=5, # classifiers per SR ensemble
+    oversample:int=4, # CATHODE samples per MC-SR context point
+    clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
+) -> tuple: # (closure AUC in the CR, anomaly scores of the SR test set)
+    "Closure of a template in the CR (from held-out MC-CR), then its SR template against SR data on the test set."
+    ck = clf_kwargs or {}
+    tc, wc = model.template(p["mc_hold"], oversample=oversample)
+    clo = closure_auc(tc, wc, p["tb_cr"], **ck)
+    tmpl, w = model.template(p["mc_sr"], oversample=oversample)
+    return clo, anomaly_scores(tmpl, w, p["data_sr"], p["test"], n_ensemble, **ck)
+
+# %% ../nbs/14_extrapolation_physics.ipynb #321db7ba
+def bound_scores(
+    name:str, # 'idealized' (true SR background vs SR data) or 'supervised' (it vs labelled SR signal)
+    p:dict, # `region_parts` of the data set
+    n_ensemble:int=5, # classifiers per SR ensemble
+    clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
+) -> np.ndarray: # anomaly scores of the SR test set
+    "Anomaly scores of the idealized or the supervised bound: the true SR background is their template."
+    sig = p["data_sr"] if name == "idealized" else p["sig_sr"]
+    return anomaly_scores(p["ideal_sr"], np.ones(len(p["ideal_sr"])), sig, p["test"], n_ensemble, **(clf_kwargs or {}))
+
+# %% ../nbs/14_extrapolation_physics.ipynb #753a0efe
+def method_row(
+    name:str, # method
+    closure:float, # closure AUC in the CR (NaN for the bounds)
+    labels, # truth of the test events
+    scores, # their anomaly scores
+    seconds:float, # time the method took
+    p:dict, # `region_parts` of the data set
+) -> dict:
+    "One row of the per-method summary: closure, `sic_summary`, time and the sizes of the SR samples."
+    return {
+        "method": name,
+        "closure_auc": closure,
+        **sic_summary(labels, scores),
+        "seconds": seconds,
+        "n_data_sr": len(p["data_sr"]),
+        "n_signal_sr": int(p["data_sr"].signal.sum()),
+        "n_test_bkg": len(p["tb_sr"]),
+        "n_test_sig": int(p["test"].signal.sum()),
+    }
 
 # %% ../nbs/14_extrapolation_physics.ipynb #9f02faa3
+METHODS = ("salad", "cathode", "feta", "idealized", "supervised")
+
 def run_methods(
     data:Events, # observed data: background + injected signal (scaled)
     mc:Events, # MC background (scaled)
@@ -231,53 +334,21 @@ def run_methods(
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
-    import time
-
-    import pandas as pd
     check_methods(methods, METHODS)
     ck = {"seed": seed} | (clf_kwargs or {})
     fk = {"seed": seed} | (flow_kwargs or {})
-    sr = lambda e: e[in_region(e.c, sr_lower)]
-    cr = lambda e: e[~in_region(e.c, sr_lower)]
-    data_sr, data_cr, mc_sr, mc_cr = sr(data), cr(data), sr(mc), cr(mc)
-    tb_sr, tb_cr = sr(test_bkg), cr(test_bkg)
-    test = Events.concat(tb_sr, sr(test_sig))
-    half = np.random.default_rng(seed).permutation(len(mc_cr))
-    mc_fit, mc_hold = mc_cr[half[len(half) // 2:]], mc_cr[half[:len(half) // 2]]
+    p = region_parts(data, mc, ideal, test_bkg, test_sig, sig_train, sr_lower, seed)
+    y = p["test"].signal.astype(int)
     rows, curves = [], {}
     for name in progress(methods, desc="methods", show=show_progress):
         t0 = time.perf_counter()
-        clo = float("nan")
-        if name == "salad":
-            m = Salad().fit(mc_fit, data_cr, **ck)
-        elif name == "cathode":
-            m = Cathode().fit(mc_fit, data_cr, flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
-        elif name == "feta":
-            m = Feta().fit(mc, data_cr, mc_cr=mc_fit, flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
         if name in ("salad", "cathode", "feta"):
-            tc, wc = m.template(mc_hold, oversample=oversample)
-            clo = closure_auc(tc, wc, tb_cr, **ck)
-            tmpl, w = m.template(mc_sr, oversample=oversample)
-            s = anomaly_scores(tmpl, w, data_sr, test, n_ensemble, **ck)
-        elif name == "idealized":
-            s = anomaly_scores(sr(ideal), np.ones(len(sr(ideal))), data_sr, test, n_ensemble, **ck)
+            m = fit_template(name, p, ck, fk, flow_arch)
+            clo, s = template_scores(m, p, n_ensemble, oversample, ck)
         else:
-            bkg = sr(ideal)
-            sg = sr(sig_train)
-            s = anomaly_scores(bkg, np.ones(len(bkg)), sg, test, n_ensemble, **ck)
-        curves[name] = (test.signal.astype(int), s)
-        rows.append(
-            {
-                "method": name,
-                "closure_auc": clo,
-                **sic_summary(test.signal.astype(int), s),
-                "seconds": time.perf_counter() - t0,
-                "n_data_sr": len(data_sr),
-                "n_signal_sr": int(data_sr.signal.sum()),
-                "n_test_bkg": len(tb_sr),
-                "n_test_sig": int(test.signal.sum()),
-            }
-        )
+            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck)
+        curves[name] = (y, s)
+        rows.append(method_row(name, clo, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves
 
 # %% ../nbs/14_extrapolation_physics.ipynb #d561fea0
@@ -292,30 +363,14 @@ def injection_scan(
     **run_kwargs, # passed to `run_methods` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
     "Run every method for each S/B and seed."
-    import pandas as pd
-    perm = np.random.default_rng(1234).permutation(len(signal))
-    k = len(signal) // 3
-    pool, test_sig, sig_train = signal[perm[:k]], signal[perm[k:2 * k]], signal[perm[2 * k:]]
-    rows, curves = [], {}
-    points = [(float(sb), int(sd)) for sb in injections for sd in seeds]
-    for sb, sd in progress(points, desc="injection scan", show=show_progress):
-        parts = split_data(background, sr_lower, seed=sd)
-        data = inject(parts["data"], pool, sb, sr_lower, seed=sd)
-        tab, cv = run_methods(
-            data,
-            mc,
-            parts["ideal"],
-            parts["test"],
-            test_sig,
-            sig_train,
-            sr_lower,
-            seed=sd,
-            show_progress=False,
-            **run_kwargs,
-        )
-        rows.append(tab.assign(s_over_b=sb, seed=sd))
-        curves[(sb, sd)] = cv
-    return pd.concat(rows, ignore_index=True), curves
+    sp = split_signal(signal)
+
+    def point(s_over_b, seed):
+        parts = split_data(background, seed=seed)
+        data = inject(parts["data"], sp["pool"], s_over_b, sr_lower, seed=seed)
+        return run_methods(data, mc, parts["ideal"], parts["test"], sp["test"], sp["train"], sr_lower, seed=seed,
+                           show_progress=False, **run_kwargs)
+    return scan_injections(point, injections, seeds, "injection scan", show_progress)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #ebeaab7d
 def events_cache(
@@ -329,13 +384,14 @@ def events_cache(
     scheduler:str|None=None, # address of an existing dask scheduler
     **attrs, # provenance stored in the file (e.g. context=[...], features=[...] names)
 ):
-    "Read Delphes-format files, compute event features of the two leading fat jets, and cache them with `write_events_h5`."
+    "Read Delphes-format files, compute event features of the two leading fat jets, cache them (`write_events_h5`)."
     import glob
 
     from jetad_nb.io import read_many
     out_samples, info = {}, {}
     for name, (files, is_sig) in samples.items():
-        fl = sorted(f for p in ([files] if isinstance(files, str) else files) for f in (glob.glob(str(p)) or [str(p)]))
+        pats = [files] if isinstance(files, str) else files
+        fl = sorted(f for p in pats for f in (glob.glob(str(p)) or [str(p)]))
         table = read_many(
             fl,
             min_pt=min_pt,
@@ -349,4 +405,5 @@ def events_cache(
         out_samples[name] = ev[:max_events] if max_events else ev
         info[name] = {"files": [str(f).rsplit("/", 1)[-1] for f in fl], "events": len(out_samples[name])}
     names = {} if feature_fn is None else {"feature_fn": getattr(feature_fn, "__name__", "custom")}
-    return write_events_h5(out, out_samples, **({"context": CONTEXT, "features": FEATURES, "sources": info, "min_pt": min_pt} | names | attrs))
+    meta = {"context": CONTEXT, "features": FEATURES, "sources": info, "min_pt": min_pt}
+    return write_events_h5(out, out_samples, **(meta | names | attrs))

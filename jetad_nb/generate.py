@@ -5,6 +5,7 @@
 # %% ../nbs/04_generate.ipynb #25b7b176
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,25 +19,28 @@ from .clustering import global_links
 from .clustering import nsubjettiness
 from .core import JetADError
 from .core import dask_map
+from .core import data_dir
 from .core import progress
+from .io import open_tree
 from .io import read_delphes
+from .io import read_many
 from .io import write_delphes
 from .io import write_jets_h5
+from .kinematics import delta_phi
 from .kinematics import to_ptetaphim
 
 # %% auto #0
-__all__ = ['COMMON_SETTINGS', 'PROCESSES', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
+__all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
            'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed',
            'generate_many', 'make_samples', 'make_production', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/04_generate.ipynb #4786b43d
-COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
-                   "Next:numberShowProcess = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
-                   "Init:showChangedParticleData = off", "Print:quiet = on",
-                   "ParticleDecays:limitTau0 = on", "ParticleDecays:tau0Max = 10"]
-_HADRONIC_W = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]
-
-def _wprime(mx=500.0, my=100.0, **_):
+def _wprime(
+    mx:float=500.0, # GeV, mass of X (id 35, decays to two quarks)
+    my:float=100.0, # GeV, mass of Y (id 37, decays to two quarks)
+    **_, # options of other processes, ignored
+) -> list[str]:
+    "Pythia settings of W'(3.5 TeV) -> X Y, X, Y -> qq (the LHC Olympics signal)."
     q = [f"35:addChannel = 1 0.2 100 {i} -{i}" for i in range(2, 6)]
     return [
         "NewGaugeBoson:ffbar2Wprime = on",
@@ -56,7 +60,11 @@ def _wprime(mx=500.0, my=100.0, **_):
     ]
 
 # %% ../nbs/04_generate.ipynb #4aab3ec8
-def _hidden_valley(mass=3000.0, **_):
+def _hidden_valley(
+    mass:float=3000.0, # GeV, Z' mass (2000, 3000 or 4000)
+    **_, # options of other processes, ignored
+) -> list[str]:
+    "Pythia settings of a Hidden Valley Z' -> dark quarks with semi-visible dark showers."
     quarks = [f"4900023:addChannel = 1 0.003 102 {i} -{i}" for i in range(1, 7)]
     return [
         "HiddenValley:ffbar2Zv = on",
@@ -84,7 +92,13 @@ def _hidden_valley(mass=3000.0, **_):
     ]
 
 # %% ../nbs/04_generate.ipynb #0ce4ac7a
-def _h4q(mh=174.0, ma=40.0, pt_hat_min=450.0, **_):
+def _h4q(
+    mh:float=174.0, # GeV, heavy-scalar mass
+    ma:float=40.0, # GeV, light-scalar mass
+    pt_hat_min:float=450.0, # GeV, minimum pT of the hard scattering
+    **_, # options of other processes, ignored
+) -> list[str]:
+    "Pythia settings of H + jet, H -> a a, a -> qq: 4-prong jets."
     return [
         "HiggsSM:gg2Hg(l:t) = on",
         "HiggsSM:qg2Hq(l:t) = on",
@@ -108,12 +122,19 @@ def _h4q(mh=174.0, ma=40.0, pt_hat_min=450.0, **_):
     ]
 
 # %% ../nbs/04_generate.ipynb #87fb59b1
-def _qcd(pt_hat_min=450.0, m_hat_min=0.0, **_):
+def _qcd(
+    pt_hat_min:float=450.0, # GeV, minimum pT of the hard scattering
+    m_hat_min:float=0.0, # GeV, minimum invariant mass of the hard scattering (0: no cut)
+    **_, # options of other processes, ignored
+) -> list[str]:
+    "Pythia settings of hard QCD 2 -> 2."
     return ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"] + (
         [f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else []
     )
 
 # %% ../nbs/04_generate.ipynb #6c21878d
+_HADRONIC_W = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]   # W -> quarks only
+
 PROCESSES = {
     "qcd": _qcd,
     "qcd_mc": lambda **o: _qcd(**o) + ["Tune:pp = 21"],
@@ -134,10 +155,16 @@ PROCESSES = {
     "h4q": _h4q,
 }
 
+# %% ../nbs/04_generate.ipynb #b7e671ba
+COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
+                   "Next:numberShowProcess = 0", "Init:showChangedSettings = off", "Init:showProcesses = off",
+                   "Init:showChangedParticleData = off", "Print:quiet = on",
+                   "ParticleDecays:limitTau0 = on", "ParticleDecays:tau0Max = 10"]
+
 def pythia_settings(
     process:str, # one of PROCESSES
     seed:int=1, # Pythia random seed (1 ... 900 000 000)
-    **options, # process options: pt_hat_min (qcd, qcd_mc, top, w, h4q), m_hat_min (qcd, qcd_mc), mass (hv), mx/my (wprime), mh/ma (h4q)
+    **options, # process options: pt_hat_min (not hv/wprime), m_hat_min (qcd, qcd_mc), mass (hv), mx/my, mh/ma
 ) -> list[str]:
     "The Pythia settings strings of a process."
     if process not in PROCESSES:
@@ -210,7 +237,12 @@ class Detector:
     had_threshold: float = 1.0
 
 # %% ../nbs/04_generate.ipynb #6bdd6a7a
-def _calo(ev, eta, phi, e, em, det, rng):
+def _calo(
+    ev, eta, phi, e, # flat arrays of the depositing particles: event index, eta, phi, energy (GeV)
+    em, # True for electromagnetic deposits (e, gamma)
+    det:Detector, # detector parameters
+    rng:np.random.Generator, # random generator of the smearing
+) -> tuple: # flat cell arrays: (event, eta, phi, EM energy, hadronic energy)
     "Sum deposits per (event, cell), smear EM and hadronic parts, apply thresholds; returns flat cell arrays."
     n_eta = int(np.ceil(2 * det.calo_eta / det.cell_eta))
     ie = np.clip(((eta + det.calo_eta) / det.cell_eta).astype(np.int64), 0, n_eta - 1)
@@ -229,6 +261,82 @@ def _calo(ev, eta, phi, e, em, det, rng):
     c_phi = (cells % det.n_phi + 0.5) * 2 * np.pi / det.n_phi - np.pi
     return cells // (det.n_phi * n_eta), c_eta, c_phi, e_em, e_had
 
+# %% ../nbs/04_generate.ipynb #96fc7ce7
+def _tracks(
+    parts:dict, # flat particle arrays (PARTICLE_COLUMNS)
+    ev, pt, eta, phi, # per particle: event index, pT (GeV), eta, phi
+    tracked, # mask of the particles found by the tracker
+    det:Detector, # detector parameters
+    rng:np.random.Generator, # random generator of the smearing
+) -> dict: # EFlowTrack arrays with an `event` index
+    "Tracks of the tracked particles: smeared pT, impact parameters (no magnetic field) and their errors."
+    t, q = tracked, parts["charge"]
+    sig_pt = np.hypot(det.pt_res_const, det.pt_res_slope * pt[t])
+    t_pt = pt[t] * np.clip(1 + sig_pt * rng.standard_normal(t.sum()), 0.05, None)
+    x, y, z, px, py, pz = (parts[k][t] for k in ("x", "y", "z", "px", "py", "pz"))
+    d0 = (x * py - y * px) / pt[t]
+    dz = z - (x * px + y * py) / pt[t] * pz / pt[t]
+    e_d0, e_dz = np.hypot(det.d0_res, det.d0_res_pt / pt[t]), np.hypot(det.dz_res, det.dz_res_pt / pt[t])
+    return dict(
+        event=ev[t],
+        PT=t_pt,
+        Eta=eta[t],
+        Phi=phi[t],
+        P=t_pt * np.cosh(eta[t]),
+        Charge=q[t].astype(np.int32),
+        PID=parts["pid"][t].astype(np.int32),
+        D0=d0 + e_d0 * rng.standard_normal(len(d0)),
+        DZ=dz + e_dz * rng.standard_normal(len(dz)),
+        ErrorD0=e_d0,
+        ErrorDZ=e_dz,
+    )
+
+# %% ../nbs/04_generate.ipynb #adcfa12c
+def _towers(
+    cells:tuple, # output of `_calo` over every particle reaching the calorimeter
+) -> dict: # Tower arrays with an `event` index
+    "Massless towers at the centres of the cells with energy left after the thresholds."
+    tw_ev, tw_eta, tw_phi, tw_em, tw_had = cells
+    tw_e = tw_em + tw_had
+    on = tw_e > 0
+    return dict(
+        event=tw_ev[on],
+        ET=tw_e[on] / np.cosh(tw_eta[on]),
+        Eta=tw_eta[on],
+        Phi=tw_phi[on],
+        E=tw_e[on],
+        Eem=tw_em[on],
+        Ehad=tw_had[on],
+    )
+
+# %% ../nbs/04_generate.ipynb #80c3feb7
+def _neutrals(
+    cells:tuple, # output of `_calo` over the particles without a track
+) -> tuple[dict, dict]: # (EFlowPhoton, EFlowNeutralHadron) arrays with an `event` index
+    "Energy-flow photons (EM part) and neutral hadrons (hadronic part) from the deposits of untracked particles."
+    n_ev_, n_eta_, n_phi_, n_em, n_had = cells
+    ph, nh = n_em > 0, n_had > 0
+    photons = dict(event=n_ev_[ph], ET=n_em[ph] / np.cosh(n_eta_[ph]), Eta=n_eta_[ph], Phi=n_phi_[ph], E=n_em[ph])
+    neutral = dict(event=n_ev_[nh], ET=n_had[nh] / np.cosh(n_eta_[nh]), Eta=n_eta_[nh], Phi=n_phi_[nh], E=n_had[nh])
+    return photons, neutral
+
+# %% ../nbs/04_generate.ipynb #4b98fdbd
+def _truth(
+    parts:dict, # flat particle arrays (PARTICLE_COLUMNS)
+    ev, pt, eta, phi, # per particle: event index, pT (GeV), eta, phi
+) -> dict: # Particle arrays with an `event` index
+    "The visible final-state particles as the truth `Particle` collection (status 1)."
+    return dict(
+        event=ev,
+        PID=parts["pid"].astype(np.int32),
+        Status=np.ones(len(ev), np.int32),
+        Charge=parts["charge"].astype(np.int32),
+        PT=pt,
+        Eta=eta,
+        Phi=phi,
+        E=parts["e"],
+    )
+
 # %% ../nbs/04_generate.ipynb #78a2fb1f
 def simulate_detector(
     parts:dict, # flat particle arrays (PARTICLE_COLUMNS) of many events
@@ -244,60 +352,26 @@ def simulate_detector(
     lepton, em = np.isin(apid, (11, 13)), np.isin(apid, (11, 22))
     eff = np.where(lepton, det.lepton_eff, det.track_eff)
     tracked = (q != 0) & (np.abs(eta) < det.track_eta) & (pt > det.track_min_pt) & (rng.random(len(pt)) < eff)
-    t = tracked
-    sig_pt = np.hypot(det.pt_res_const, det.pt_res_slope * pt[t])
-    t_pt = pt[t] * np.clip(1 + sig_pt * rng.standard_normal(t.sum()), 0.05, None)
-    x, y, z, px, py, pz = (parts[k][t] for k in ("x", "y", "z", "px", "py", "pz"))
-    d0 = (x * py - y * px) / pt[t]
-    dz = z - (x * px + y * py) / pt[t] * pz / pt[t]
-    e_d0, e_dz = np.hypot(det.d0_res, det.d0_res_pt / pt[t]), np.hypot(det.dz_res, det.dz_res_pt / pt[t])
-    tracks = dict(
-        event=ev[t],
-        PT=t_pt,
-        Eta=eta[t],
-        Phi=phi[t],
-        P=t_pt * np.cosh(eta[t]),
-        Charge=q[t].astype(np.int32),
-        PID=parts["pid"][t].astype(np.int32),
-        D0=d0 + e_d0 * rng.standard_normal(len(d0)),
-        DZ=dz + e_dz * rng.standard_normal(len(dz)),
-        ErrorD0=e_d0,
-        ErrorDZ=e_dz,
-    )
+    tracks = _tracks(parts, ev, pt, eta, phi, tracked, det, rng)   # the smearing draws, in this order
     calo = (apid != 13) & (np.abs(eta) < det.calo_eta)
-    tw_ev, tw_eta, tw_phi, tw_em, tw_had = _calo(ev[calo], eta[calo], phi[calo], parts["e"][calo], em[calo], det, rng)
-    tw_e = tw_em + tw_had
-    on = tw_e > 0
-    towers = dict(
-        event=tw_ev[on],
-        ET=tw_e[on] / np.cosh(tw_eta[on]),
-        Eta=tw_eta[on],
-        Phi=tw_phi[on],
-        E=tw_e[on],
-        Eem=tw_em[on],
-        Ehad=tw_had[on],
-    )
+    towers = _towers(_calo(ev[calo], eta[calo], phi[calo], parts["e"][calo], em[calo], det, rng))
     neu = calo & ~tracked
-    n_ev_, n_eta_, n_phi_, n_em, n_had = _calo(ev[neu], eta[neu], phi[neu], parts["e"][neu], em[neu], det, rng)
-    ph, nh = n_em > 0, n_had > 0
-    photons = dict(event=n_ev_[ph], ET=n_em[ph] / np.cosh(n_eta_[ph]), Eta=n_eta_[ph], Phi=n_phi_[ph], E=n_em[ph])
-    neutral = dict(event=n_ev_[nh], ET=n_had[nh] / np.cosh(n_eta_[nh]), Eta=n_eta_[nh], Phi=n_phi_[nh], E=n_had[nh])
-    truth = dict(
-        event=ev,
-        PID=parts["pid"].astype(np.int32),
-        Status=np.ones(len(ev), np.int32),
-        Charge=q.astype(np.int32),
-        PT=pt,
-        Eta=eta,
-        Phi=phi,
-        E=parts["e"],
-    )
+    photons, neutral = _neutrals(_calo(ev[neu], eta[neu], phi[neu], parts["e"][neu], em[neu], det, rng))
     return dict(
-        n_events=n_ev, EFlowTrack=tracks, EFlowPhoton=photons, EFlowNeutralHadron=neutral, Tower=towers, Particle=truth
+        n_events=n_ev,
+        EFlowTrack=tracks,
+        EFlowPhoton=photons,
+        EFlowNeutralHadron=neutral,
+        Tower=towers,
+        Particle=_truth(parts, ev, pt, eta, phi),
     )
 
 # %% ../nbs/04_generate.ipynb #d3559910
-def _records(d, n_events, fields=None):
+def _records(
+    d:dict, # flat arrays with an `event` index
+    n_events:int, # number of events (events without entries get empty lists)
+    fields:list|None=None, # the fields to keep (None: all but `event`)
+) -> ak.Array:
     "Flat arrays with an `event` index -> awkward records per event (one list per event)."
     fields = fields or [k for k in d if k != "event"]
     order = np.argsort(d["event"], kind="stable")
@@ -310,7 +384,11 @@ def _records(d, n_events, fields=None):
     return ak.unflatten(rec, np.bincount(d["event"], minlength=n_events))
 
 # %% ../nbs/04_generate.ipynb #3cbdc47b
-def _jets(cand, r, min_pt):
+def _jets(
+    cand:ak.Array, # jagged candidates per event: pt, eta, phi, energy
+    r:float, # anti-kt radius
+    min_pt:float, # GeV, jet threshold
+) -> tuple: # (jet records PT, Eta, Phi, Mass per event, leading first; links Jet, Index per event)
     "Cluster jagged candidates; return per-event jet records and the (Jet, Index) links."
     jet, lj, lc = cluster_jets(cand, r=r, min_pt=min_pt)
     order = ak.argsort(jet["pt"], axis=1, ascending=False)   # leading jet first
@@ -319,6 +397,73 @@ def _jets(cand, r, min_pt):
         {"PT": jet["pt"][order], "Eta": jet["eta"][order], "Phi": jet["phi"][order], "Mass": jet["mass"][order]}
     )
     return rec, ak.zip({"Jet": ak.values_astype(rank[lj], np.int32), "Index": ak.values_astype(lc, np.int32)})
+
+# %% ../nbs/04_generate.ipynb #3030d4e2
+def _candidates(
+    det:dict, # output of `simulate_detector`
+    n:int, # number of events
+) -> tuple: # (flat arrays event, PT, Eta, Phi, energy; candidates per event; jagged candidates)
+    "Energy-flow candidates per event in the order the links refer to: tracks, then photons, then neutral hadrons."
+    pick = lambda d, pt, e: {"event": d["event"], "PT": d[pt], "Eta": d["Eta"], "Phi": d["Phi"], "energy": d[e]}
+    sel = [
+        pick(det["EFlowTrack"], "PT", "P"),
+        pick(det["EFlowPhoton"], "ET", "E"),
+        pick(det["EFlowNeutralHadron"], "ET", "E"),
+    ]
+    eflow = {k: np.concatenate([x[k] for x in sel]) for k in sel[0]}
+    order = np.argsort(eflow["event"], kind="stable")        # per event: tracks, photons, neutral hadrons
+    cnt = np.bincount(eflow["event"], minlength=n)
+    fields = {"pt": "PT", "eta": "Eta", "phi": "Phi", "energy": "energy"}
+    cand = ak.unflatten(ak.zip({k: eflow[v][order] for k, v in fields.items()}), cnt)
+    return eflow, cnt, cand
+
+# %% ../nbs/04_generate.ipynb #322242ed
+def _fatjet_taus(
+    fat:ak.Array, # fat-jet records per event (from `_jets`)
+    links:ak.Array, # their (Jet, Index) constituent links
+    cand:ak.Array, # the jagged candidates the links refer to
+    cnt, # candidates per event
+    fatjet_r:float, # fat-jet radius (the N-subjettiness r0)
+) -> ak.Array: # the fat jets with fields Tau1 ... Tau5
+    "N-subjettiness tau_1 ... tau_5 of every fat jet, from its constituents grouped by (event, jet)."
+    n_fat = ak.num(fat).to_numpy()
+    gj, gc = global_links(n_fat, cnt, *flat_links(links.Jet, links.Index))
+    o = np.argsort(gj, kind="stable")
+    cons = ak.unflatten(ak.flatten(cand)[gc[o]], np.bincount(gj, minlength=n_fat.sum()))
+    taus = nsubjettiness(cons, n_max=5, r0=fatjet_r).astype(np.float32) if len(cons) else np.zeros((0, 5), np.float32)
+    for i in range(5):
+        fat = ak.with_field(fat, ak.unflatten(taus[:, i], n_fat), f"Tau{i+1}")
+    return fat
+
+# %% ../nbs/04_generate.ipynb #3542a147
+def _met_ht(
+    eflow:dict, # flat energy-flow arrays (from `_candidates`)
+    jet:ak.Array, # anti-kt R = 0.4 jet records per event
+    n:int, # number of events
+) -> tuple: # (MissingET, ScalarHT) records, one per event
+    "MissingET: minus the vector sum of the energy-flow objects; ScalarHT: the scalar sum of the jets' pT."
+    px = -np.bincount(eflow["event"], eflow["PT"] * np.cos(eflow["Phi"]), minlength=n)
+    py = -np.bincount(eflow["event"], eflow["PT"] * np.sin(eflow["Phi"]), minlength=n)
+    met = ak.zip({"MET": np.hypot(px, py).astype(np.float32), "Phi": np.arctan2(py, px).astype(np.float32)})
+    ht = ak.zip({"HT": ak.to_numpy(ak.sum(jet.PT, axis=1)).astype(np.float32)})
+    return ak.unflatten(met, np.ones(n, np.int64)), ak.unflatten(ht, np.ones(n, np.int64))
+
+# %% ../nbs/04_generate.ipynb #7f6de3a3
+def _truth_collections(
+    tr:dict, # the truth `Particle` arrays of `simulate_detector`
+    n:int, # number of events
+    fatjet_r:float, # fat-jet radius
+    fatjet_min_pt:float, # GeV, detector fat-jet threshold (truth jets: half of it)
+) -> dict: # {'GenFatJet': jet records, 'Particle': particle records}
+    "Truth-level fat jets clustered from the visible final-state particles, and the particles themselves."
+    tcand = ak.unflatten(
+        ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}),
+        np.bincount(tr["event"], minlength=n),
+    )
+    return {
+        "GenFatJet": ak.values_astype(_jets(tcand, fatjet_r, 0.5 * fatjet_min_pt)[0], np.float32),
+        "Particle": _records(tr, n),
+    }
 
 # %% ../nbs/04_generate.ipynb #3de8dc0a
 def reconstruct(
@@ -329,60 +474,19 @@ def reconstruct(
 ) -> dict:
     "Cluster jets, compute N-subjettiness, MET and HT; return Delphes collections (awkward records per event)."
     n = det["n_events"]
-    pick = lambda d, pt, e: {"event": d["event"], "PT": d[pt], "Eta": d["Eta"], "Phi": d["Phi"], "energy": d[e]}
-    sel = [
-        pick(det["EFlowTrack"], "PT", "P"),
-        pick(det["EFlowPhoton"], "ET", "E"),
-        pick(det["EFlowNeutralHadron"], "ET", "E"),
-    ]
-    eflow = {k: np.concatenate([x[k] for x in sel]) for k in sel[0]}
-    order = np.argsort(eflow["event"], kind="stable")        # per event: tracks, photons, neutral hadrons
-    cnt = np.bincount(eflow["event"], minlength=n)
-    cand = ak.unflatten(
-        ak.zip(
-            {
-                "pt": eflow["PT"][order],
-                "eta": eflow["Eta"][order],
-                "phi": eflow["Phi"][order],
-                "energy": eflow["energy"][order],
-            }
-        ),
-        cnt,
-    )
+    eflow, cnt, cand = _candidates(det, n)
     fat, links = _jets(cand, fatjet_r, fatjet_min_pt)
     jet, _ = _jets(cand, 0.4, 20.0)
-    # N-subjettiness of every fat jet: constituents grouped by (event, jet)
-    n_fat = ak.num(fat).to_numpy()
-    gj, gc = global_links(n_fat, cnt, *flat_links(links.Jet, links.Index))
-    o = np.argsort(gj, kind="stable")
-    cons = ak.unflatten(ak.flatten(cand)[gc[o]], np.bincount(gj, minlength=n_fat.sum()))
-    taus = nsubjettiness(cons, n_max=5, r0=fatjet_r).astype(np.float32) if len(cons) else np.zeros((0, 5), np.float32)
-    for i in range(5):
-        fat = ak.with_field(fat, ak.unflatten(taus[:, i], n_fat), f"Tau{i+1}")
-    px = -np.bincount(eflow["event"], eflow["PT"] * np.cos(eflow["Phi"]), minlength=n)
-    py = -np.bincount(eflow["event"], eflow["PT"] * np.sin(eflow["Phi"]), minlength=n)
     out = {
-        "FatJet": ak.values_astype(fat, np.float32),
+        "FatJet": ak.values_astype(_fatjet_taus(fat, links, cand, cnt, fatjet_r), np.float32),
         "FatJetConstituent": links,
         "Jet": ak.values_astype(jet, np.float32),
     }
     for k in ("EFlowTrack", "EFlowPhoton", "EFlowNeutralHadron", "Tower"):
         out[k] = _records(det[k], n)
-    out["MissingET"] = ak.unflatten(
-        ak.zip({"MET": np.hypot(px, py).astype(np.float32), "Phi": np.arctan2(py, px).astype(np.float32)}),
-        np.ones(n, np.int64),
-    )
-    out["ScalarHT"] = ak.unflatten(
-        ak.zip({"HT": ak.to_numpy(ak.sum(jet.PT, axis=1)).astype(np.float32)}), np.ones(n, np.int64)
-    )
+    out["MissingET"], out["ScalarHT"] = _met_ht(eflow, jet, n)
     if truth:  # truth-level fat jets and the visible final-state particles
-        tr = det["Particle"]
-        tcand = ak.unflatten(
-            ak.zip({"pt": tr["PT"], "eta": tr["Eta"], "phi": tr["Phi"], "energy": tr["E"]}),
-            np.bincount(tr["event"], minlength=n),
-        )
-        out["GenFatJet"] = ak.values_astype(_jets(tcand, fatjet_r, 0.5 * fatjet_min_pt)[0], np.float32)
-        out["Particle"] = _records(tr, n)
+        out |= _truth_collections(det["Particle"], n, fatjet_r, fatjet_min_pt)
     return out
 
 # %% ../nbs/04_generate.ipynb #7dbb7380
@@ -409,7 +513,10 @@ def generate(
     return write_delphes(out, chunks())
 
 # %% ../nbs/04_generate.ipynb #a2d96004
-def job_seed(seed:int, job:int) -> int:
+def job_seed(
+    seed:int, # the run's seed
+    job:int, # the job's index (0, 1, ...)
+) -> int:
     "The Pythia seed of job `job` of a run with seed `seed`."
     return (int(seed) * 1000 + int(job)) % 900_000_000 + 1
 
@@ -456,6 +563,45 @@ TUTORIAL = {
 TUTORIAL_LEADING = {"wprime": 2}  # jets kept per event in the HDF5 tables (default 1; the W' signal is the jet pair)
 TUTORIAL_SEEDS = {p: 101 + i for i, p in enumerate(TUTORIAL)}
 
+# %% ../nbs/04_generate.ipynb #24f85292
+def _tutorial_root(
+    process:str, # one of PROCESSES
+    out_dir:Path, # where to write <process>.root
+    root_events:int, # events in the file
+    seed:int, # the process's seed
+    fatjet_min_pt:float, # GeV, fat-jet threshold
+) -> dict: # the row describing the file
+    "The small Delphes-format ROOT file of one shipped sample."
+    root = generate(process, root_events, out_dir / f"{process}.root", seed=seed, fatjet_min_pt=fatjet_min_pt,
+                    show_progress=False)
+    return dict(
+        file=root.name, process=process, events=root_events, seed=seed, command="jetad generate --preset tutorial"
+    )
+
+# %% ../nbs/04_generate.ipynb #35d85447
+def _tutorial_table(
+    process:str, # one of PROCESSES
+    n:int, # events
+    out_dir:Path, # where to write <process>.h5
+    seed:int, # the process's seed
+    workers:int, # dask worker processes (also the number of jobs)
+    fatjet_min_pt:float, # GeV, fat-jet threshold
+    show_progress:bool|None, # progress bars
+    t0:float, # `time.perf_counter()` when the process's files were started (for the row's seconds)
+) -> dict: # the row describing the file
+    "The HDF5 jet table of one shipped sample: its leading jets from `n` events in `workers` jobs."
+    jobs, lead = max(1, min(workers, n)), TUTORIAL_LEADING.get(process, 1)
+    with tempfile.TemporaryDirectory() as d:
+        files = generate_many(process, n, d, seed=seed, n_jobs=jobs, workers=workers, truth=False,
+                              fatjet_min_pt=fatjet_min_pt, show_progress=show_progress)
+        label = 0 if process.startswith("qcd") else 1
+        table = read_delphes(files, min_pt=fatjet_min_pt, n_leading=lead, label=label, show_progress=False)
+    h5 = write_jets_h5(table, out_dir / f"{process}.h5", compression="gzip", process=process, events=n, seed=seed,
+                       job_seeds=[job_seed(seed, i) for i in range(jobs)], fatjet_min_pt=fatjet_min_pt, n_leading=lead)
+    return dict(file=h5.name, process=process, events=n, seed=seed, jets=len(table),
+                seconds=round(time.perf_counter() - t0, 1), command="jetad generate --preset tutorial")
+
+# %% ../nbs/04_generate.ipynb #ae403524
 def make_samples(
     out_dir=None, # where to write (None: the package data/ folder)
     sizes:dict|None=None, # {process: events} (None: TUTORIAL)
@@ -465,73 +611,12 @@ def make_samples(
     show_progress:bool|None=None, # progress bars
 ) -> list[dict]:
     "Make the shipped samples: a small ROOT file and an HDF5 jet table per process; returns one row per file."
-    import tempfile as _t
-
-    from jetad_nb.core import data_dir
     out_dir = Path(out_dir) if out_dir is not None else data_dir()
     rows = []
     for process, n in (sizes or TUTORIAL).items():
-        seed = TUTORIAL_SEEDS.get(process, 999)
-        t0 = time.perf_counter()
-        root = generate(
-            process,
-            root_events,
-            out_dir / f"{process}.root",
-            seed=seed,
-            fatjet_min_pt=fatjet_min_pt,
-            show_progress=False,
-        )
-        rows.append(
-            dict(
-                file=root.name,
-                process=process,
-                events=root_events,
-                seed=seed,
-                command="jetad generate --preset tutorial",
-            )
-        )
-        with _t.TemporaryDirectory() as d:
-            files = generate_many(
-                process,
-                n,
-                d,
-                seed=seed,
-                n_jobs=max(1, min(workers, n)),
-                workers=workers,
-                truth=False,
-                fatjet_min_pt=fatjet_min_pt,
-                show_progress=show_progress,
-            )
-            lead = TUTORIAL_LEADING.get(process, 1)
-            table = read_delphes(
-                files,
-                min_pt=fatjet_min_pt,
-                n_leading=lead,
-                label=0 if process.startswith("qcd") else 1,
-                show_progress=False,
-            )
-        h5 = write_jets_h5(
-            table,
-            out_dir / f"{process}.h5",
-            compression="gzip",
-            process=process,
-            events=n,
-            seed=seed,
-            job_seeds=[job_seed(seed, i) for i in range(max(1, min(workers, n)))],
-            fatjet_min_pt=fatjet_min_pt,
-            n_leading=lead,
-        )
-        rows.append(
-            dict(
-                file=h5.name,
-                process=process,
-                events=n,
-                seed=seed,
-                jets=len(table),
-                seconds=round(time.perf_counter() - t0, 1),
-                command="jetad generate --preset tutorial",
-            )
-        )
+        seed, t0 = TUTORIAL_SEEDS.get(process, 999), time.perf_counter()
+        rows.append(_tutorial_root(process, out_dir, root_events, seed, fatjet_min_pt))
+        rows.append(_tutorial_table(process, n, out_dir, seed, workers, fatjet_min_pt, show_progress, t0))
     return rows
 
 # %% ../nbs/04_generate.ipynb #c4274b61
@@ -566,6 +651,51 @@ PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks si
     },
 }
 
+# %% ../nbs/04_generate.ipynb #6d4bb929
+def _production_sample(
+    sample:str, # the sample's name (its job files go to out_dir/root/<sample>/)
+    cfg:dict, # its PRODUCTION settings
+    out_dir:Path, # production data folder
+    scale:float, # fraction of the events (and jobs) to make
+    workers:int, # dask worker processes of a LocalCluster
+    scheduler:str|None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None, # progress bars
+) -> tuple: # (job ROOT files, attributes of the sample's jet table, label, kind of features or None)
+    "Generate one production sample, scaled, as job ROOT files (no truth collections)."
+    cfg = dict(cfg)
+    kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
+    process, n, seed, jobs = cfg.pop("process"), cfg.pop("events"), cfg.pop("seed"), cfg.pop("jobs")
+    n, jobs = max(1, round(n * scale)), max(1, min(round(jobs * scale), round(n * scale)))
+    files = generate_many(process, n, out_dir / "root" / sample, seed=seed, n_jobs=jobs, workers=workers,
+                          scheduler=scheduler, truth=False, show_progress=show_progress, **cfg)
+    return files, dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg), label, kind
+
+# %% ../nbs/04_generate.ipynb #311e6d2e
+def _production_output(
+    name:str, # the output file (a key of PRODUCTION)
+    samples:dict, # its samples: {sample: settings}
+    out_dir:Path, # production data folder
+    scale:float, # fraction of every sample's events (and jobs)
+    workers:int, # dask worker processes of a LocalCluster
+    scheduler:str|None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None, # progress bars
+) -> dict: # file, status ('made' or 'root files'), samples, seconds; features and sources for 'root files'
+    "Make one production output: a jet table, or the ROOT files of an event-feature output."
+    t0 = time.perf_counter()
+    made = {s: _production_sample(s, c, out_dir, scale, workers, scheduler, show_progress) for s, c in samples.items()}
+    kind = list(made.values())[-1][3]
+    row = dict(file=name, status="made" if kind is None else "root files", samples=", ".join(samples))
+    if kind is None:
+        (files, attrs, label, _), = made.values()
+        table = read_many(files, min_pt=attrs.get("fatjet_min_pt", 200.0), n_leading=attrs["n_leading"],
+                          label=label, workers=workers, scheduler=scheduler, show_progress=False)
+        write_jets_h5(table, out_dir / name, compression="gzip", **attrs)
+    row["seconds"] = round(time.perf_counter() - t0, 1)
+    if kind is not None:   # what the event-feature step reads: {sample: (ROOT files, is signal)}
+        row |= dict(features=kind, sources={s: ([str(f) for f in m[0]], bool(m[2])) for s, m in made.items()})
+    return row
+
+# %% ../nbs/04_generate.ipynb #3e604622
 def make_production(
     out_dir, # production data folder (what `jetad run --data-dir` points to)
     scale:float=1.0, # fraction of every sample's events (and jobs) to make, e.g. 0.001 for a quick check
@@ -574,80 +704,21 @@ def make_production(
     scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
     show_progress:bool|None=None, # progress bars
 ) -> list[dict]: # one row per output file
-    "Generate and cache every production sample into out_dir; finished outputs are kept and skipped."
-    from jetad_nb.io import read_many
-    from jetad_nb.io import write_jets_h5
+    "Generate every production sample into out_dir: jet tables, and the ROOT files of the event-feature outputs."
     out_dir = Path(out_dir)
-    rows = []
     bad = [o for o in (only or []) if o not in PRODUCTION]
     if bad:
         raise JetADError(f"only: unknown output {bad[0]!r}; expected some of {', '.join(PRODUCTION)}")
     if not 0 < scale <= 1:
         raise JetADError(f"scale: expected 0 < scale <= 1, got {scale}")
+    rows = []
     for name, samples in PRODUCTION.items():
         if only and name not in only:
             continue
-        dest, t0 = out_dir / name, time.perf_counter()
-        if dest.exists():
+        if (out_dir / name).exists():
             rows.append(dict(file=name, status="kept"))
             continue
-        made = {}
-        for sample, cfg in samples.items():
-            cfg = dict(cfg)
-            kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
-            process, n, seed, jobs = cfg.pop("process"), cfg.pop("events"), cfg.pop("seed"), cfg.pop("jobs")
-            n, jobs = max(1, round(n * scale)), max(1, min(round(jobs * scale), round(n * scale)))
-            files = generate_many(
-                process,
-                n,
-                out_dir / "root" / sample,
-                seed=seed,
-                n_jobs=jobs,
-                workers=workers,
-                scheduler=scheduler,
-                truth=False,
-                show_progress=show_progress,
-                **cfg,
-            )
-            min_pt = cfg.get("fatjet_min_pt", 200.0)
-            if kind is None:
-                made[sample] = (
-                    read_many(
-                        files,
-                        min_pt=min_pt,
-                        n_leading=lead,
-                        label=label,
-                        workers=workers,
-                        scheduler=scheduler,
-                        show_progress=False,
-                    ),
-                    dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg),
-                )
-            else:
-                made[sample] = ([str(f) for f in files], label)
-        if kind is None:
-            (table, attrs), = made.values()
-            write_jets_h5(table, dest, compression="gzip", **attrs)
-        else:
-            from jetad_nb.extrapolation import events_cache
-            extra = {}
-            if kind == "resonant":
-                from jetad_nb.resonant import CONTEXT_RES
-                from jetad_nb.resonant import FEATURES_RES
-                from jetad_nb.resonant import resonant_features
-                extra = dict(feature_fn=resonant_features, context=CONTEXT_RES, features=FEATURES_RES)
-            events_cache(
-                {k: (f, bool(l)) for k, (f, l) in made.items()},
-                dest,
-                workers=workers,
-                scheduler=scheduler,
-                show_progress=False,
-                scale=scale,
-                **extra,
-            )
-        rows.append(
-            dict(file=name, status="made", samples=", ".join(samples), seconds=round(time.perf_counter() - t0, 1))
-        )
+        rows.append(_production_output(name, samples, out_dir, scale, workers, scheduler, show_progress))
     return rows
 
 # %% ../nbs/04_generate.ipynb #32ca6534
@@ -665,7 +736,6 @@ def detector_vs_truth(
     max_dr:float=0.3, # match leading detector jets to truth jets within this Delta R
 ):
     "Masses of leading FatJets and of their matched GenFatJets: (detector, truth) arrays."
-    from jetad_nb.io import open_tree
     t = open_tree(path, "Delphes")
     a = t.arrays(
         filter_name=lambda n: (
@@ -675,7 +745,7 @@ def detector_vs_truth(
     has = ak.num(a["FatJet.Mass"]) > 0
     a = a[has]
     d_eta, d_phi = a["FatJet.Eta"][:, 0], a["FatJet.Phi"][:, 0]
-    dphi = (a["GenFatJet.Phi"] - d_phi + np.pi) % (2 * np.pi) - np.pi   # jagged: awkward arithmetic
+    dphi = delta_phi(a["GenFatJet.Phi"], d_phi)   # jagged: awkward arithmetic
     dr = np.sqrt((a["GenFatJet.Eta"] - d_eta)**2 + dphi**2)
     best = ak.argmin(dr, axis=1, keepdims=True)
     ok = ak.fill_none(ak.firsts(dr[best]), np.inf) < max_dr

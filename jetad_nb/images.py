@@ -5,6 +5,9 @@
 # %% ../nbs/05_jet_images.ipynb #8a667128
 from __future__ import annotations
 
+import glob
+from pathlib import Path
+
 import awkward as ak
 import numba
 import numpy as np
@@ -12,6 +15,7 @@ import numpy as np
 from .core import JetADError
 from .core import progress
 from .io import jet_mask
+from .io import read_jets
 from .kinematics import delta_phi
 
 # %% auto #0
@@ -37,6 +41,22 @@ def channel_names(
             out += [f"pdgid{p:+d}" for p in PDGID_CLASSES] if c == "pdgid" else [c]
     return out
 
+# %% ../nbs/05_jet_images.ipynb #9a01668b
+def _flat_fields(
+    table:ak.Array, # jet table
+    fields:list|None=None, # constituent fields to flatten (None: all)
+) -> tuple: # (dict of flat constituent arrays, counts per jet)
+    "Flat constituent arrays and counts per jet; refuses empty tables and jets without constituents."
+    if len(table) == 0:
+        raise JetADError("table: expected at least one jet, got an empty table")
+    c = table.constituents
+    counts = ak.to_numpy(ak.num(c)).astype(np.int64)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        raise JetADError(f"table: jet {empty[0]} has no constituents ({len(empty)} such jets); "
+                         "keep jets with ak.num(table.constituents) > 0")
+    return {k: ak.to_numpy(ak.flatten(c[k])) for k in (fields or c.fields)}, counts
+
 # %% ../nbs/05_jet_images.ipynb #646ce67c
 def flatten_jets(
     table, # jet table (`jetad_nb.io.jet_table`)
@@ -46,22 +66,13 @@ def flatten_jets(
     flat, counts = _flat_fields(table, fields)
     return flat, np.repeat(np.arange(len(counts)), counts), counts
 
-# %% ../nbs/05_jet_images.ipynb #9a01668b
-def _flat_fields(table, fields=None):
-    "Flat constituent arrays and counts per jet; refuses empty tables and jets without constituents."
-    if len(table) == 0:
-        raise JetADError("table: expected at least one jet, got an empty table")
-    c = table.constituents
-    counts = ak.to_numpy(ak.num(c)).astype(np.int64)
-    empty = np.flatnonzero(counts == 0)
-    if len(empty):
-        raise JetADError(
-            f"table: jet {empty[0]} has no constituents ({len(empty)} such jets); keep jets with ak.num(table.constituents) > 0"
-        )
-    return {k: ak.to_numpy(ak.flatten(c[k])) for k in (fields or c.fields)}, counts
-
 # %% ../nbs/05_jet_images.ipynb #9a370a47
-def _per_jet(v, jet, n):
+def _per_jet(
+    v:np.ndarray, # flat values, one per constituent
+    jet:np.ndarray, # jet index of each constituent
+    n:int, # number of jets
+) -> np.ndarray:
+    "Sum of v over the constituents of each jet."
     return np.bincount(jet, v, n)
 
 # %% ../nbs/05_jet_images.ipynb #77e07844
@@ -73,9 +84,8 @@ def centre_constituents(
 ) -> tuple: # (eta', phi') relative to the w-weighted centroid
     "Shift each jet so its w-weighted centroid is at the origin, with phi wrapped around the jet axis."
     n = len(phi_ref)
-    dphi = delta_phi(
-        np.asarray(phi, np.float64), np.asarray(phi_ref, np.float64)[jet]
-    )  # float64: float32 phi near pi loses 1e-7
+    # float64: float32 phi near pi loses 1e-7
+    dphi = delta_phi(np.asarray(phi, np.float64), np.asarray(phi_ref, np.float64)[jet])
     sw = _per_jet(w, jet, n)
     if np.any(sw <= 0):
         raise JetADError(f"weights: jet {np.flatnonzero(sw <= 0)[0]} has zero total weight; cannot centre it")
@@ -96,7 +106,11 @@ def rotate_constituents(
     return x * c - y * s, x * s + y * c
 
 # %% ../nbs/05_jet_images.ipynb #5cae0166
-def _first_max(w, jet, counts):
+def _first_max(
+    w:np.ndarray, # flat weights
+    jet:np.ndarray, # jet index of each constituent (jets contiguous)
+    counts:np.ndarray, # constituents per jet
+) -> np.ndarray:
     "Index of the largest w in each jet (the first one on ties); jets are contiguous in `jet`."
     wmax = np.maximum.reduceat(w, np.r_[0, np.cumsum(counts)[:-1]])
     cand = np.flatnonzero(w == wmax[jet])
@@ -145,7 +159,7 @@ def pf_class(
     pdgid, # flat PDG ids (0: unknown)
     charge, # flat charges (-99: unknown)
 ) -> np.ndarray: # PDG id of the particle-flow class (one of PDGID_CLASSES; 0 when unknown)
-    "Map PDG ids to the CMS particle-flow classes: e, mu and photons kept, other charged -> +-211, other neutral -> 130."
+    "PDG ids as CMS particle-flow classes: e, mu and photons kept, other charged -> +-211, other neutral -> 130."
     pdgid, charge = np.asarray(pdgid), np.asarray(charge)
     a = np.abs(pdgid)
     out = np.where(np.isin(a, (11, 13)) | (pdgid == 22), pdgid, 0)
@@ -155,7 +169,10 @@ def pf_class(
     return np.where(had & (charge == 0), 130, out).astype(np.int32)
 
 # %% ../nbs/05_jet_images.ipynb #d8681a77
-def _significance(flat, which):
+def _significance(
+    flat:dict, # flat constituent arrays with pdgid, charge and the impact parameter with its error
+    which:str, # 'd0' or 'dz'
+) -> tuple: # (clipped significance, 0 where there is none; mask of the tracks that carry one)
     "Clipped impact-parameter significance and the mask of tracks that carry one."
     cls = pf_class(flat["pdgid"], flat["charge"])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -177,57 +194,100 @@ def fit_channel_stats(
         out[k] = {"mean": float(s[ok].mean()), "std": float(s[ok].std() or 1.0)}
     return out
 
-# %% ../nbs/05_jet_images.ipynb #73661d60
+# %% ../nbs/05_jet_images.ipynb #cd79d55a
 @numba.njit(cache=True, nogil=True)
-def _geometry_kernel(eta, phi, w, offsets, jeta, jphi, centre, rotate, flip, x, y):
-    "Per jet: coordinates around the axis, then centre, rotate and flip (the step functions, fused)."
-    for j in range(len(offsets) - 1):
-        lo, hi = offsets[j], offsets[j + 1]
-        sw = se = sp = 0.0
-        for i in range(lo, hi):
-            d = phi[i] - jphi[j]
-            while d >= np.pi:
-                d -= 2 * np.pi
-            while d < -np.pi:
-                d += 2 * np.pi
-            x[i] = eta[i]
-            y[i] = d
-            sw += w[i]
-            se += w[i] * x[i]
-            sp += w[i] * y[i]
-        if not sw > 0:
-            return j  # a jet without pT: report it
-        ce, cp = (se / sw, sp / sw) if centre else (jeta[j], 0.0)
+def _centre_jet(
+    eta, phi, w, # flat constituent coordinates and pT weights
+    lo:int, hi:int, # the jet's constituents are lo ... hi-1
+    jeta:float, jphi:float, # the jet axis
+    centre:bool, # centre on the weighted centroid (else on the axis)
+    x, y, # output coordinates, written at lo ... hi-1
+) -> bool:
+    "Constituents lo..hi-1 of one jet into x, y around its axis, then centred; False if the jet has no pT."
+    sw = se = sp = 0.0
+    for i in range(lo, hi):
+        d = phi[i] - jphi
+        while d >= np.pi:
+            d -= 2 * np.pi
+        while d < -np.pi:
+            d += 2 * np.pi
+        x[i] = eta[i]
+        y[i] = d
+        sw += w[i]
+        se += w[i] * x[i]
+        sp += w[i] * y[i]
+    if not sw > 0:
+        return False
+    ce, cp = (se / sw, sp / sw) if centre else (jeta, 0.0)
+    for i in range(lo, hi):
+        x[i] -= ce
+        y[i] -= cp
+    return True
+
+# %% ../nbs/05_jet_images.ipynb #0a21ae56
+@numba.njit(cache=True, nogil=True)
+def _orient_jet(
+    x, y, # flat centred coordinates, changed in place
+    w, # flat pT weights
+    lo:int, hi:int, # the jet's constituents are lo ... hi-1
+    rotate:bool, # turn the principal axis vertical
+    flip:bool, # put the hardest constituent in the upper-right quadrant
+):
+    "Rotate the principal axis of one centred jet (constituents lo..hi-1) vertical, then flip the hardest up-right."
+    if rotate:
         sxx = syy = sxy = 0.0
         for i in range(lo, hi):
-            x[i] -= ce
-            y[i] -= cp
             sxx += w[i] * x[i] * x[i]
             syy += w[i] * y[i] * y[i]
             sxy += w[i] * x[i] * y[i]
-        if rotate:
-            a = np.pi / 2 - 0.5 * np.arctan2(2 * sxy, sxx - syy)
-            c, s = np.cos(a), np.sin(a)
-            for i in range(lo, hi):
-                xi = x[i]
-                x[i] = xi * c - y[i] * s
-                y[i] = xi * s + y[i] * c
-        if flip:
-            h = lo
-            for i in range(lo + 1, hi):
-                if w[i] > w[h]:
-                    h = i
-            fx = -1.0 if x[h] < 0 else 1.0
-            fy = -1.0 if y[h] < 0 else 1.0
-            for i in range(lo, hi):
-                x[i] *= fx
-                y[i] *= fy
+        a = np.pi / 2 - 0.5 * np.arctan2(2 * sxy, sxx - syy)
+        c, s = np.cos(a), np.sin(a)
+        for i in range(lo, hi):
+            xi = x[i]
+            x[i] = xi * c - y[i] * s
+            y[i] = xi * s + y[i] * c
+    if flip:
+        h = lo
+        for i in range(lo + 1, hi):
+            if w[i] > w[h]:
+                h = i
+        fx = -1.0 if x[h] < 0 else 1.0
+        fy = -1.0 if y[h] < 0 else 1.0
+        for i in range(lo, hi):
+            x[i] *= fx
+            y[i] *= fy
+
+# %% ../nbs/05_jet_images.ipynb #73661d60
+@numba.njit(cache=True, nogil=True)
+def _geometry_kernel(
+    eta, phi, w, # flat constituent coordinates and pT weights of a chunk
+    offsets, # start of each jet in the flat arrays, and the end
+    jeta, jphi, # jet axes
+    centre:bool, rotate:bool, flip:bool, # which steps to apply
+    x, y, # output coordinates
+) -> int: # -1, or the first jet without pT
+    "Per jet: coordinates around the axis, then centre, rotate and flip (the step functions, fused)."
+    for j in range(len(offsets) - 1):
+        lo, hi = offsets[j], offsets[j + 1]
+        if not _centre_jet(eta, phi, w, lo, hi, jeta[j], jphi[j], centre, x, y):
+            return j  # a jet without pT: report it
+        _orient_jet(x, y, w, lo, hi, rotate, flip)
     return -1
 
 # %% ../nbs/05_jet_images.ipynb #e1fd1dfe
 @numba.njit(cache=True, nogil=True)
-def _scatter_kernel(x, y, v, ch, offsets, jdiv, npix, extent, normalise, out):
-    "Per jet: add v[i] / jdiv[j] to pixel (ch[i], row from y, column from x) of out[j]; skip ch < 0; optionally unit sum."
+def _scatter_kernel(
+    x, y, # flat image coordinates
+    v, # flat values to add
+    ch, # channel of each value (-1: skip)
+    offsets, # start of each jet in the flat arrays, and the end
+    jdiv, # per-jet divisor of the values (without normalise)
+    npix:int, # pixels per side
+    extent:float, # half-width of the image
+    normalise:bool, # divide by the sum inside the image instead (unit sum)
+    out, # (jets, channels, npix, npix) images, added to
+):
+    "Per jet: add v[i] / jdiv[j] to pixel (ch[i], row from y, column from x) of out[j]; skip ch < 0; or unit sum."
     scale = npix / (2 * extent)
     for j in range(len(offsets) - 1):
         lo, hi = offsets[j], offsets[j + 1]
@@ -246,8 +306,12 @@ def _scatter_kernel(x, y, v, ch, offsets, jdiv, npix, extent, normalise, out):
             out[j, ch[i], int(fy), int(fx)] += v[i] * f
 
 # %% ../nbs/05_jet_images.ipynb #a39fd3a5
-def _channel_values(flat, names, stats):
-    "(group, values, channel index) per constituent for each channel group of an image."
+def _channel_values(
+    flat:dict, # flat constituent arrays of a chunk
+    names:list, # channel names of the image (from `channel_names`)
+    stats:dict|None, # d0/dz standardisation
+):
+    "(group, values, channel index) per constituent for each channel group of an image; channel -1: skip."
     n_c = len(flat["pt"])
     if "pt" in names:
         yield "pt", flat["pt"], np.full(n_c, names.index("pt"), np.int64)
@@ -259,6 +323,44 @@ def _channel_values(flat, names, stats):
         cls = pf_class(flat["pdgid"], flat["charge"])
         pos = np.searchsorted(PDGID_CLASSES, cls)
         yield "pdgid", np.ones(n_c), np.where(np.isin(cls, PDGID_CLASSES), names.index("pdgid-211") + pos, -1)
+
+# %% ../nbs/05_jet_images.ipynb #6e293641
+def _image_inputs(
+    table:ak.Array, # jet table
+    names:list, # channel names (from `channel_names`)
+    npix:int, # pixels per side
+    extent:float, # half-width of the image
+    stats:dict|None, # d0/dz standardisation
+) -> tuple: # (flat constituent fields, counts per jet, (jet pt, eta, phi) as float64)
+    "Checked arguments of `jet_images`: the flat constituent fields its channels need, counts and jet axes."
+    if npix < 1 or extent <= 0:
+        raise JetADError(f"npix, extent: expected npix >= 1 and extent > 0, got {npix}, {extent}")
+    if ({"d0", "dz"} & set(names)) and not (stats and all(k in stats for k in {"d0", "dz"} & set(names))):
+        raise JetADError("stats: the 'd0'/'dz' channels need standardisation statistics; "
+                         "pass stats=fit_channel_stats(background_table)")
+    fields = ["pt", "eta", "phi"] + (["charge", "pdgid"] if names != ["pt"] else [])
+    fields += [f for k in ("d0", "dz") if k in names for f in (k, k + "err")]
+    flat, counts = _flat_fields(table, fields)
+    return flat, counts, tuple(ak.to_numpy(table[k]).astype(np.float64) for k in ("pt", "eta", "phi"))
+
+# %% ../nbs/05_jet_images.ipynb #8beca062
+def _scatter_channels(
+    flat:dict, # flat constituent arrays of a chunk
+    x, y, # their image coordinates (after the geometry kernel)
+    offsets, # start of each jet of the chunk in the flat arrays, and the end
+    jpt, # jet pT of each jet of the chunk (the pt channel is divided by it)
+    names:list, # channel names
+    stats:dict|None, # d0/dz standardisation
+    npix:int, # pixels per side
+    extent:float, # half-width of the image
+    normalise:bool, # unit sum of the pt channel
+    out:np.ndarray, # (jets of the chunk, channels, npix, npix) images, added to
+):
+    "Add every channel group of a chunk's constituents to its images."
+    ones = np.ones(len(jpt))
+    for k, v, ch in _channel_values(flat, names, stats):
+        _scatter_kernel(x, y, v, ch, offsets, jpt if k == "pt" else ones, npix, float(extent), normalise and k == "pt",
+                        out)
 
 # %% ../nbs/05_jet_images.ipynb #2544fdc2
 def jet_images(
@@ -276,17 +378,7 @@ def jet_images(
 ) -> np.ndarray: # (n_jets, n_channels, npix, npix) float32
     "Jet images of all jets in a table, vectorised over jets: centre, rotate, flip, pixelise, normalise."
     names = channel_names(channels)
-    if npix < 1 or extent <= 0:
-        raise JetADError(f"npix, extent: expected npix >= 1 and extent > 0, got {npix}, {extent}")
-    if ({"d0", "dz"} & set(names)) and not (stats and all(k in stats for k in {"d0", "dz"} & set(names))):
-        raise JetADError(
-            "stats: the 'd0'/'dz' channels need standardisation statistics; pass stats=fit_channel_stats(background_table)"
-        )
-    fields = ["pt", "eta", "phi"] + (["charge", "pdgid"] if names != ["pt"] else [])
-    fields += [f for k in ("d0", "dz") if k in names for f in (k, k + "err")]
-    flat, counts = _flat_fields(table, fields)
-    jpt, jeta, jphi = (ak.to_numpy(table[k]).astype(np.float64) for k in ("pt", "eta", "phi"))
-    ones = np.ones(len(counts))
+    flat, counts, (jpt, jeta, jphi) = _image_inputs(table, names, npix, extent, stats)
     offsets = np.r_[0, np.cumsum(counts)]
     x, y = np.empty(offsets[-1]), np.empty(offsets[-1])
     out = np.zeros((len(table), len(names), npix, npix), np.float32)
@@ -299,20 +391,8 @@ def jet_images(
                                jeta[a:b], jphi[a:b], centre, rotate, flip, x[lo:hi], y[lo:hi])
         if bad >= 0:
             raise JetADError(f"table: jet {a + bad} has zero total constituent pT; cannot centre it")
-        sub = {k: v[lo:hi] for k, v in flat.items()}
-        for k, v, ch in _channel_values(sub, names, stats):
-            _scatter_kernel(
-                x[lo:hi],
-                y[lo:hi],
-                v,
-                ch,
-                off,
-                jpt[a:b] if k == "pt" else ones[a:b],
-                npix,
-                float(extent),
-                normalise and k == "pt",
-                out[a:b],
-            )
+        _scatter_channels({k: v[lo:hi] for k, v in flat.items()}, x[lo:hi], y[lo:hi], off, jpt[a:b], names, stats,
+                          npix, extent, normalise, out[a:b])
         bar.update(b - a)
     bar.close()
     return out
@@ -328,9 +408,7 @@ def select_jets(
 ):
     "Jets of a table that pass a pT, |eta|, mass-window, leading-jet and constituent-count selection."
     cols = {k: ak.to_numpy(table[k]) for k in ("pt", "eta", "mass", "rank")}
-    keep = jet_mask(
-        cols, n_leading, -np.inf if min_pt is None else min_pt, max_abs_eta, mass_window
-    )  # the readers' selection
+    keep = jet_mask(cols, n_leading, -np.inf if min_pt is None else min_pt, max_abs_eta, mass_window)  # as the readers
     return table[keep & (ak.to_numpy(ak.num(table.constituents)) >= min_constituents)]
 
 # %% ../nbs/05_jet_images.ipynb #7c0979ea
@@ -341,11 +419,6 @@ def load_jets(
     **selection, # passed to `select_jets` (min_pt, max_abs_eta, mass_window, n_leading, min_constituents)
 ):
     "Read jets from files or globs and apply a selection; raises if nothing passes."
-    import glob
-    from pathlib import Path
-
-    from jetad_nb.io import READERS
-    from jetad_nb.io import detect_format
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = []
     for p in items:
@@ -355,9 +428,7 @@ def load_jets(
         files += hits
     out, n = [], 0
     for f in files:
-        fmt = detect_format(f)
-        t = READERS[fmt](f, show_progress=show_progress) if fmt in ("delphes", "pfnano", "lhco") else READERS[fmt](f)
-        t = select_jets(t, **selection)
+        t = select_jets(read_jets(f, show_progress=show_progress), **selection)
         out.append(t)
         n += len(t)
         if max_jets is not None and n >= max_jets:

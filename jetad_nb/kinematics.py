@@ -9,7 +9,7 @@ import awkward as ak
 import numpy as np
 
 # %% auto #0
-__all__ = ['delta_phi', 'to_cartesian', 'to_ptetaphim', 'rotate_phi0', 'rotate_plane', 'boost_along', 'boost_z']
+__all__ = ['delta_phi', 'to_cartesian', 'to_ptetaphim', 'rotate_plane', 'boost_along', 'rotate_phi0', 'boost_z']
 
 # %% ../nbs/01_kinematics.ipynb #ebe9f780
 def delta_phi(
@@ -41,15 +41,6 @@ def to_ptetaphim(
     m2 = e**2 - px**2 - py**2 - pz**2
     return pt, eta, np.arctan2(py, px), np.sqrt(np.clip(m2, 0, None))
 
-# %% ../nbs/01_kinematics.ipynb #5803bcc8
-def rotate_phi0(
-    p4:np.ndarray, # constituents (jets, n, 4) as E, px, py, pz
-    jet:np.ndarray, # jet four-vectors (jets, 4)
-) -> tuple: # (p4, jet) rotated
-    "Rotate about the beam axis so each jet has phi = 0."
-    phi = np.arctan2(jet[:, 2], jet[:, 1])
-    return rotate_plane(p4, 1, 2, -phi[:, None]), rotate_plane(jet, 1, 2, -phi)
-
 # %% ../nbs/01_kinematics.ipynb #a20c19e7
 def rotate_plane(
     v:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
@@ -74,6 +65,15 @@ def boost_along(
     out = v.copy()
     out[..., 0], out[..., axis] = ch * v[..., 0] + sh * v[..., axis], ch * v[..., axis] + sh * v[..., 0]
     return out
+
+# %% ../nbs/01_kinematics.ipynb #5803bcc8
+def rotate_phi0(
+    p4:np.ndarray, # constituents (jets, n, 4) as E, px, py, pz
+    jet:np.ndarray, # jet four-vectors (jets, 4)
+) -> tuple: # (p4, jet) rotated
+    "Rotate about the beam axis so each jet has phi = 0."
+    phi = np.arctan2(jet[:, 2], jet[:, 1])
+    return rotate_plane(p4, 1, 2, -phi[:, None]), rotate_plane(jet, 1, 2, -phi)
 
 # %% ../nbs/01_kinematics.ipynb #a78bef85
 def boost_z(

@@ -9,27 +9,30 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .core import JetADError
 from .core import progress
-from .extrapolation import check_methods
-from .extrapolation import split_data
 from .io import Events
 from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 from .weak import Flow
 from .weak import MinMax
 from .weak import anomaly_scores
+from .weak import check_methods
 from .weak import closure_auc
 from .weak import in_region
 from .weak import inject
+from .weak import scan_injections
 from .weak import sic_summary
+from .weak import split_data
+from .weak import split_signal
 from .weak import train_density
 
 # %% auto #0
 __all__ = ['CONTEXT_RES', 'FEATURES_RES', 'RESONANT_METHODS', 'resonant_features', 'mjj_ratio', 'LogitScaler', 'Preprocess',
-           'regions', 'split_background', 'split_signal', 'sample_window', 'cathode_template', 'x_only', 'run_resonant',
-           'resonant_scan']
+           'regions', 'split_background', 'sample_window', 'cathode_template', 'x_only', 'resonant_parts',
+           'cathode_background', 'resonant_pair', 'resonant_row', 'run_resonant', 'resonant_scan']
 
 # %% ../nbs/15_resonant_search.ipynb #2d0e8ee3
 CONTEXT_RES = ["m_jj"]
@@ -167,18 +170,8 @@ def split_background(
 ) -> dict: # {'data', 'ideal', 'test'} Events; 'ideal' and 'test' hold SR events only
     "Split the SR background into data, idealized template and test set; every non-SR event is data."
     in_sr = in_region(background.c, [sr[0]], [sr[1]])
-    parts = split_data(background[in_sr], None, frac_ideal, frac_test, seed)
+    parts = split_data(background[in_sr], frac_ideal, frac_test, seed)
     return parts | {"data": Events.concat(parts["data"], background[~in_sr])}
-
-# %% ../nbs/15_resonant_search.ipynb #bee64159
-def split_signal(
-    signal:Events, # signal events
-    seed:int=1234, # seed of the split
-) -> dict: # {'pool', 'test', 'train'} Events
-    "Split the signal sample in thirds: injection pool, test signal, supervised training signal."
-    perm = np.random.default_rng(seed).permutation(len(signal))
-    k = len(signal) // 3
-    return {"pool": signal[perm[:k]], "test": signal[perm[k:2 * k]], "train": signal[perm[2 * k:]]}
 
 # %% ../nbs/15_resonant_search.ipynb #1b1566de
 def sample_window(
@@ -221,6 +214,85 @@ def x_only(
     "The same events with an empty context: the classifiers of the resonant search must not see m_jj."
     return Events(np.zeros((len(ev), 0)), ev.x, ev.signal)
 
+# %% ../nbs/15_resonant_search.ipynb #71d3874d
+def resonant_parts(
+    data:Events, # observed data with injected signal (scaled)
+    ideal:Events, # true SR background for the idealized AD (scaled)
+    test:Events, # SR test events, background and signal, with truth (scaled)
+    sig_train:Events, # labelled signal for the supervised bound (scaled)
+    sr:tuple, # SR edges (scaled)
+    sb:tuple, # outer SB edges (scaled)
+) -> dict: # Events by role: data_sr, data_sb, ideal_sr, test_sr, sig_sr
+    "The SR and SB parts the resonant methods need; a one-line JetADError if one of them is empty."
+    data_sr, data_sb = regions(data, sr, sb)
+    ideal_sr, test_sr, sig_sr = (regions(e, sr, sb)[0] for e in (ideal, test, sig_train))
+    if min(len(data_sr), len(data_sb), len(ideal_sr), len(test_sr)) == 0:
+        raise JetADError(
+            f"data: an empty region (SR data {len(data_sr)}, SB data {len(data_sb)}, idealized {len(ideal_sr)}, "
+            f"test {len(test_sr)})"
+        )
+    return {"data_sr": data_sr, "data_sb": data_sb, "ideal_sr": ideal_sr, "test_sr": test_sr, "sig_sr": sig_sr}
+
+# %% ../nbs/15_resonant_search.ipynb #37ee75fc
+def cathode_background(
+    p:dict, # `resonant_parts` of the data set
+    sr:tuple, # SR edges (scaled)
+    oversample:int=4, # samples per SR data event
+    seed:int=0, # seed of the flow training and sampling
+    flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
+    flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
+    clf_kwargs:dict|None=None, # passed to the flow-AUC classifier (`closure_auc`)
+) -> tuple: # (CATHODE's SR template, flow AUC against the true SR background)
+    "CATHODE: a flow trained on SB data, its SR template, and the flow AUC of that template."
+    sb = p["data_sb"]
+    flow = train_density(
+        Flow(sb.x.shape[1], sb.c.shape[1], **(flow_arch or {})), sb.x, sb.c, **({"seed": seed} | (flow_kwargs or {}))
+    )
+    bkg = cathode_template(flow, p["data_sr"], sr, oversample, seed)
+    return bkg, closure_auc(x_only(bkg), np.ones(len(bkg)), x_only(p["ideal_sr"]), **(clf_kwargs or {}))
+
+# %% ../nbs/15_resonant_search.ipynb #e9c265e0
+def resonant_pair(
+    name:str, # 'cathode', 'cwola', 'idealized' or 'supervised'
+    p:dict, # `resonant_parts` of the data set
+    template:Events|None=None, # CATHODE's SR template (for 'cathode')
+) -> tuple: # (class-0 events, class-1 events)
+    "What a method's classifier separates: its background template (0) from SR data, or signal (1)."
+    pairs = {
+        "cathode": (template, p["data_sr"]),
+        "cwola": (p["data_sb"], p["data_sr"]),
+        "idealized": (p["ideal_sr"], p["data_sr"]),
+        "supervised": (p["ideal_sr"], p["sig_sr"]),
+    }
+    if name not in pairs:
+        raise JetADError(f"name: expected one of {', '.join(pairs)}, got {name!r}")
+    return pairs[name]
+
+# %% ../nbs/15_resonant_search.ipynb #162887a7
+def resonant_row(
+    name:str, # method
+    flow_auc:float, # CATHODE's flow AUC (NaN for the others)
+    labels:np.ndarray, # truth of the test events (0, 1)
+    scores:np.ndarray, # their anomaly scores
+    seconds:float, # time the method took
+    p:dict, # `resonant_parts` of the data set
+) -> dict:
+    "One row of the per-method summary: flow AUC, `sic_summary`, time, and the sizes of the SR and SB samples."
+    n_sig = int(p["data_sr"].signal.sum())
+    n_bkg = len(p["data_sr"]) - n_sig
+    return {
+        "method": name,
+        "flow_auc": flow_auc,
+        **sic_summary(labels, scores),
+        "seconds": seconds,
+        "n_data_sr": len(p["data_sr"]),
+        "n_signal_sr": n_sig,
+        "s_over_sqrt_b": n_sig / np.sqrt(max(n_bkg, 1)),
+        "n_data_sb": len(p["data_sb"]),
+        "n_test_bkg": int((labels == 0).sum()),
+        "n_test_sig": int(labels.sum()),
+    }
+
 # %% ../nbs/15_resonant_search.ipynb #a131ee29
 RESONANT_METHODS = ("cathode", "cwola", "idealized", "supervised")
 
@@ -241,52 +313,19 @@ def run_resonant(
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Run CATHODE, CWoLa hunting, the idealized AD and the supervised bound on one data set; score the SR test set."
-    import pandas as pd
     check_methods(methods, RESONANT_METHODS)
     ck = {"seed": seed} | (clf_kwargs or {})
-    data_sr, data_sb = regions(data, sr, sb)
-    ideal_sr, test_sr, sig_sr = (regions(e, sr, sb)[0] for e in (ideal, test, sig_train))
-    if min(len(data_sr), len(data_sb), len(ideal_sr), len(test_sr)) == 0:
-        raise JetADError(
-            f"data: an empty region (SR data {len(data_sr)}, SB data {len(data_sb)}, idealized {len(ideal_sr)}, test {len(test_sr)})"
-        )
-    y = test_sr.signal.astype(int)
+    p = resonant_parts(data, ideal, test, sig_train, sr, sb)
+    y = p["test_sr"].signal.astype(int)
     rows, curves = [], {}
     for name in progress(methods, desc="methods", show=show_progress):
-        t0, flow_auc = time.perf_counter(), float("nan")
+        t0, flow_auc, tmpl = time.perf_counter(), float("nan"), None
         if name == "cathode":
-            flow = train_density(
-                Flow(data.x.shape[1], data.c.shape[1], **(flow_arch or {})),
-                data_sb.x,
-                data_sb.c,
-                **({"seed": seed} | (flow_kwargs or {})),
-            )
-            bkg = cathode_template(flow, data_sr, sr, oversample, seed)
-            flow_auc = closure_auc(x_only(bkg), np.ones(len(bkg)), x_only(ideal_sr), **ck)
-        bkg, sig = {
-            "cathode": lambda: (bkg, data_sr),
-            "cwola": lambda: (data_sb, data_sr),
-            "idealized": lambda: (ideal_sr, data_sr),
-            "supervised": lambda: (ideal_sr, sig_sr),
-        }[name]()
-        s = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(sig), x_only(test_sr), n_ensemble, **ck)
+            tmpl, flow_auc = cathode_background(p, sr, oversample, seed, flow_kwargs, flow_arch, ck)
+        bkg, sig = resonant_pair(name, p, tmpl)
+        s = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(sig), x_only(p["test_sr"]), n_ensemble, **ck)
         curves[name] = (y, s)
-        n_sig = int(data_sr.signal.sum())
-        n_bkg = len(data_sr) - n_sig
-        rows.append(
-            {
-                "method": name,
-                "flow_auc": flow_auc,
-                **sic_summary(y, s),
-                "seconds": time.perf_counter() - t0,
-                "n_data_sr": len(data_sr),
-                "n_signal_sr": n_sig,
-                "s_over_sqrt_b": n_sig / np.sqrt(max(n_bkg, 1)),
-                "n_data_sb": len(data_sb),
-                "n_test_bkg": int((y == 0).sum()),
-                "n_test_sig": int(y.sum()),
-            }
-        )
+        rows.append(resonant_row(name, flow_auc, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves
 
 # %% ../nbs/15_resonant_search.ipynb #8d92596b
@@ -303,16 +342,12 @@ def resonant_scan(
     **run_kwargs, # passed to `run_resonant` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
     "Run the resonant methods for each S/B and seed."
-    import pandas as pd
     sp = split_signal(signal)
-    rows, curves = [], {}
-    for sb_, sd in progress([(float(a), int(b)) for a in injections for b in seeds], desc="resonant scan", show=show_progress):
-        parts = split_background(background, sr, frac_ideal, frac_test, seed=sd)
-        data = inject(parts["data"], sp["pool"], sb_, [sr[0]], seed=sd, sr_upper=[sr[1]])
+
+    def point(s_over_b, seed):
+        parts = split_background(background, sr, frac_ideal, frac_test, seed=seed)
+        data = inject(parts["data"], sp["pool"], s_over_b, [sr[0]], seed=seed, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
-        tab, cv = run_resonant(
-            data, parts["ideal"], test, sp["train"], sr, sb, seed=sd, show_progress=False, **run_kwargs
-        )
-        rows.append(tab.assign(s_over_b=sb_, seed=sd))
-        curves[(sb_, sd)] = cv
-    return pd.concat(rows, ignore_index=True), curves
+        return run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=seed, show_progress=False,
+                            **run_kwargs)
+    return scan_injections(point, injections, seeds, "resonant scan", show_progress)

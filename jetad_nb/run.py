@@ -5,41 +5,37 @@
 # %% ../nbs/16_run.ipynb #6abf13ed
 from __future__ import annotations
 
-import argparse
 import datetime
+import html
+import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from .core import _PKG_DIR
 from .core import JetADError
 from .core import atomic_path
 from .core import atomic_write
+from .core import check_file
 from .core import data_dir
-from .io import detect_format
-from .io import inventory
-from .io import jet_summary
-from .io import read_jets
-from .io import write_jets_h5
+from .core import package_dir
 
 # %% auto #0
-__all__ = ['NOT_IN_RUN', 'PRESETS', 'nbs_dir', 'pipeline_notebooks', 'notebook_parameters', 'resolve_parameters', 'input_hash',
-           'read_manifest', 'extract_figures', 'run_notebook', 'plot_comparison', 'write_report', 'run_pipeline',
-           'parser', 'main']
+__all__ = ['NOT_IN_RUN', 'nbs_dir', 'pipeline_notebooks', 'notebook_parameters', 'read_config', 'preset_names', 'load_preset',
+           'resolve_parameters', 'input_hash', 'read_manifest', 'extract_figures', 'NotebookFailed', 'run_notebook',
+           'plot_comparison', 'write_report', 'run_pipeline', 'feature_cache', 'make_production_data']
 
 # %% ../nbs/16_run.ipynb #afacd59a
-NOT_IN_RUN = ("16_run", "18_docs_site")   # notebooks about running/publishing, not steps of the analysis
-_TYPE_HINTS = {"device": "str", "signal_paths": "dict", "pt_window": "list"}   # parameters whose default is None
-
 def nbs_dir() -> Path:
-    "The notebooks folder of the checkout (`nbs/` beside `data/`)."
-    return data_dir().parent / "nbs"
+    "The notebooks folder of the checkout (`nbs/` beside the package folder; independent of `$JETAD_DATA`)."
+    return package_dir().parent / "nbs"
 
 # %% ../nbs/16_run.ipynb #d4de4bd1
+NOT_IN_RUN = ("16_run", "17_cli", "18_docs_site")   # notebooks about running/publishing, not steps of the analysis
+
 def pipeline_notebooks(
     folder=None, # notebooks folder (None: `nbs_dir()`)
 ) -> list[Path]:
@@ -50,7 +46,12 @@ def pipeline_notebooks(
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem not in NOT_IN_RUN)
 
 # %% ../nbs/16_run.ipynb #a9e095fd
-def _type_of(name:str, default) -> str:
+_TYPE_HINTS = {"device": "str", "signal_paths": "dict", "pt_window": "list"}   # parameters whose default is None
+
+def _type_of(
+    name:str, # the parameter's name
+    default, # its default value
+) -> str:
     "The type name a parameter accepts, from its default (or a hint when the default is None)."
     if default is None:
         return _TYPE_HINTS.get(name, "path" if name.endswith(("_path", "_dir", "_root")) else "any")
@@ -65,7 +66,6 @@ def notebook_parameters(
     "Parse a notebook's papermill parameters cell: default values, inferred types and the comments as help."
     import ast
     import io
-    import json
     import tokenize
     path = Path(path)
     try:
@@ -92,96 +92,41 @@ def notebook_parameters(
             out[name] = {"default": default, "type": _type_of(name, default), "help": comments.get(node.lineno, "")}
     return out
 
-# %% ../nbs/16_run.ipynb #099a13b8
-PRESETS = {
-    "tutorial": {},
-    "production": {
-        "08_autoencoder": dict(
-            qcd_path="{data}/qcd.h5",
-            signal_path="{data}/top.h5",
-            n_test_background=20000,
-            n_train=44000,
-            n_val=10000,
-            n_test_signal=10000,
-            channels=16,
-            encoding_dim=12,
-            epochs=40,
-            batch_size=256,
-            patience=3,
-            scan_dims=[2, 4, 6, 8, 12, 16, 24, 32],
-            scan_epochs=10,
-            n_scan_train=10000,
-        ),
-        "09_vae_images": dict(
-            qcd_path="{data}/qcd.h5",
-            signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5"},
-            n_test_background=20000,
-            n_train=30000,
-            n_val=8000,
-            n_test_signal=10000,
-            epochs=20,
-            batch_size=256,
-            patience=3,
-        ),
-        "10_vae_constituents": dict(
-            qcd_path="{data}/qcd.h5",
-            signal_paths={"w": "{data}/w.h5", "top": "{data}/top.h5", "h4q": "{data}/h4q.h5"},
-            min_pt=450.0,
-            n_train=50000,
-            n_val=10000,
-            n_test=20000,
-            n_test_signal=10000,
-            epochs=50,
-            patience=8,
-        ),
-        "11_vrnn": dict(
-            qcd_path="{data}/qcd_hi.h5",
-            signal_paths={"wprime": "{data}/wprime.h5", "top": "{data}/top_hi.h5"},
-            min_pt=1200.0,
-            n_train=20000,
-            n_val=4000,
-            n_test=6000,
-            n_test_signal=6000,
-            epochs=100,
-            patience=10,
-        ),
-        "13_extrapolation_toy": dict(
-            n_data=100000,
-            n_mc=100000,
-            n_signal=20000,
-            injections=[0.0, 0.003848, 0.009958, 0.022452, 0.048],
-            seeds=[0, 1, 2],
-            n_ensemble=5,
-            clf_epochs=20,
-            flow_epochs=15,
-            flow_hidden=[128, 128],
-        ),
-        "14_extrapolation_physics": dict(
-            data_path="{data}/extrap/qcd.h5",
-            mc_path="{data}/extrap/qcd_mc.h5",
-            signal_path="{data}/extrap/hv.h5",
-            met_min=30.0,
-            injections=[0.0, 0.01, 0.02],
-            seeds=[0, 1],
-            n_ensemble=5,
-            clf_epochs=20,
-            flow_epochs=15,
-            flow_hidden=[128, 128],
-        ),
-        "15_resonant_search": dict(
-            data_path="{data}/lhco_events.h5",
-            injections=[0.0, 0.003, 0.006, 0.01, 0.015],
-            seeds=[0, 1, 2],
-            n_ensemble=5,
-            clf_epochs=100,
-            clf_patience=10,
-            flow_epochs=100,
-            flow_hidden=[128, 128],
-        ),
-    },
-}
+# %% ../nbs/16_run.ipynb #e1a16829
+def read_config(
+    path, # a YAML file: {all | notebook name | NN: {parameter: value}}
+) -> dict:
+    "Read a parameters file (a user's `--config` or a preset); a one-line JetADError if it is not one."
+    p = check_file(path, "a YAML config")
+    try:
+        cfg = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise JetADError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(cfg, dict):
+        raise JetADError(f"{p}: expected a mapping of notebooks to parameters")
+    return cfg
 
-def _check_value(nb:str, name:str, spec:dict, value):
+# %% ../nbs/16_run.ipynb #a0fd361d
+def preset_names() -> list[str]: # sorted names
+    "The parameter presets shipped with the package (`jetad_nb/presets/*.yaml`)."
+    return sorted(p.stem for p in (package_dir() / "presets").glob("*.yaml"))
+
+# %% ../nbs/16_run.ipynb #aea51d13
+def load_preset(
+    name:str, # a preset name (see `preset_names`)
+) -> dict: # {notebook name: {parameter: value}}, '{data}' placeholders kept
+    "A shipped parameter preset, read like a user's `--config` file."
+    if name not in preset_names():
+        raise JetADError(f"preset: expected one of {', '.join(preset_names())}, got {name!r}")
+    return read_config(package_dir() / "presets" / f"{name}.yaml")
+
+# %% ../nbs/16_run.ipynb #099a13b8
+def _check_value(
+    nb:str, # notebook name (for the message)
+    name:str, # parameter name
+    spec:dict, # its spec from `notebook_parameters` (type, default)
+    value, # the value to check
+):
     "Raise a one-line JetADError if `value` does not fit the parameter's type."
     t = spec["type"]
     ok = {
@@ -200,7 +145,10 @@ def _check_value(nb:str, name:str, spec:dict, value):
         )
 
 # %% ../nbs/16_run.ipynb #e8a3d505
-def _substitute(value, data_dir_:str):
+def _substitute(
+    value, # a parameter value
+    data_dir_:str, # the production data folder
+):
     "Replace '{data}' in strings (also inside lists and dicts) by the production data folder."
     if isinstance(value, str):
         return value.replace("{data}", data_dir_)
@@ -210,45 +158,69 @@ def _substitute(value, data_dir_:str):
         return {k: _substitute(v, data_dir_) for k, v in value.items()}
     return value
 
-# %% ../nbs/16_run.ipynb #f749d6a3
-def resolve_parameters(
-    notebooks:list, # notebook paths (from `pipeline_notebooks`)
-    preset:str="tutorial", # a key of PRESETS
-    config:dict|None=None, # {'all' | notebook name | 'NN': {parameter: value}} (e.g. from a YAML file)
-    overrides=(), # [(key, value)] from -p; key 'name' (every notebook having it) or 'NN.name' / 'notebook.name'
-    data_dir_:str="runs/data", # what '{data}' in preset values stands for
-) -> dict: # {notebook stem: {parameter: value}} holding only what differs from the defaults' source
-    "Merge preset, config and overrides per notebook and check every name and type before anything runs."
-    if preset not in PRESETS:
-        raise JetADError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
-    specs = {p.stem: notebook_parameters(p) for p in notebooks}
-    def target(key:str, where:str) -> list:
-        if key == "all":
-            return list(specs)
-        hit = [s for s in specs if s == key or s.split("_")[0] == key]
-        if not hit:
-            raise JetADError(
-                f"{where}: unknown notebook {key!r}; expected 'all', a notebook name or its number ({', '.join(specs)})"
-            )
-        return hit
-    layers = [(nb, k, v, f"preset {preset}") for nb, d in PRESETS[preset].items() if nb in specs for k, v in d.items()]
+# %% ../nbs/16_run.ipynb #ca20c12e
+def _targets(
+    key:str, # 'all', a notebook name or its number
+    specs:dict, # {notebook name: parameters}
+    where:str, # the source, for the message
+    strict:bool=True, # refuse a key that names no notebook (False: no notebook)
+) -> list: # the notebook names
+    "The notebooks a config key names."
+    if key == "all":
+        return list(specs)
+    hit = [s for s in specs if s == key or s.split("_")[0] == key]
+    if not hit and strict:
+        raise JetADError(
+            f"{where}: unknown notebook {key!r}; expected 'all', a notebook name or its number ({', '.join(specs)})"
+        )
+    return hit
+
+# %% ../nbs/16_run.ipynb #e47b09c5
+def _config_layers(
+    config:dict|None, # {'all' | notebook name | 'NN': {parameter: value}}
+    specs:dict, # {notebook name: parameters}
+    where:str, # the source: 'config' or 'preset NAME'
+    strict:bool=True, # refuse unknown notebooks and 'all' names that no notebook has (a preset: skip them)
+) -> list: # [(notebook, parameter, value, source)]
+    "The settings of one config layer; 'all' sets a name in every notebook that has it."
+    layers = []
     for key, d in (config or {}).items():
         if not isinstance(d, dict):
-            raise JetADError(f"config: {key!r} must map parameter names to values, got {type(d).__name__}")
-        layers += [
-            (nb, k, v, "config")
-            for nb in target(str(key), "config")
-            for k, v in d.items()
-            if key != "all" or k in specs[nb]
-        ]
-        if key == "all" and (bad := [k for k in d if not any(k in s for s in specs.values())]):
-            raise JetADError(f"config: 'all' sets {bad[0]!r}, which no notebook has")
+            raise JetADError(f"{where}: {key!r} must map parameter names to values, got {type(d).__name__}")
+        nbs = _targets(str(key).zfill(2) if isinstance(key, int) else str(key), specs, where, strict)
+        layers += [(nb, k, v, where) for nb in nbs for k, v in d.items() if key != "all" or k in specs[nb]]
+        if strict and key == "all" and (bad := [k for k in d if not any(k in s for s in specs.values())]):
+            raise JetADError(f"{where}: 'all' sets {bad[0]!r}, which no notebook has")
+    return layers
+
+# %% ../nbs/16_run.ipynb #e31dbc26
+def _override_layers(
+    overrides, # [(key, value)] from -p; key 'name' (every notebook having it) or 'NN.name' / 'notebook.name'
+    specs:dict, # {notebook name: parameters}
+) -> list: # [(notebook, parameter, value, source)]
+    "The settings of the -p options."
+    layers = []
     for key, v in overrides:
         nb_key, _, name = key.rpartition(".")
-        nbs = target(nb_key, f"-p {key}") if nb_key else [s for s in specs if name in specs[s]]
+        nbs = _targets(nb_key, specs, f"-p {key}") if nb_key else [s for s in specs if name in specs[s]]
         if not nbs:
             raise JetADError(f"-p {key}: no notebook has a parameter {name!r} (see jetad run --list)")
         layers += [(nb, name, v, f"-p {key}") for nb in nbs]
+    return layers
+
+# %% ../nbs/16_run.ipynb #f749d6a3
+def resolve_parameters(
+    notebooks:list, # notebook paths (from `pipeline_notebooks`)
+    preset:str="tutorial", # a preset name (see `preset_names`)
+    config:dict|None=None, # {'all' | notebook name | 'NN': {parameter: value}} (e.g. from a YAML file)
+    overrides=(), # [(key, value)] from -p; key 'name' (every notebook having it) or 'NN.name' / 'notebook.name'
+    data_dir_:str="runs/data", # what '{data}' in parameter values stands for
+) -> dict: # {notebook stem: {parameter: value}} holding only what differs from the defaults' source
+    "Merge preset, config and overrides per notebook and check every name and type before anything runs."
+    preset_cfg = load_preset(preset)
+    specs = {p.stem: notebook_parameters(p) for p in notebooks}
+    layers = _config_layers(preset_cfg, specs, f"preset {preset}", strict=False)
+    layers += _config_layers(config, specs, "config") + _override_layers(overrides, specs)
     out = {s: {} for s in specs}
     for nb, name, v, where in layers:
         if name not in specs[nb]:
@@ -259,7 +231,9 @@ def resolve_parameters(
     return out
 
 # %% ../nbs/16_run.ipynb #ca8f0f33
-def _file_stamps(paths) -> list:
+def _file_stamps(
+    paths, # files or folders; globs allowed
+) -> list: # [(file name, size, mtime in ns)]
     "(name, size, mtime) of every file below the given paths (files or folders; globs allowed)."
     import glob
     out = []
@@ -271,7 +245,10 @@ def _file_stamps(paths) -> list:
     return out
 
 # %% ../nbs/16_run.ipynb #7052b594
-def _strings(params:dict, skip=()) -> list:
+def _strings(
+    params:dict, # parameter values
+    skip=(), # parameter names to leave out
+) -> list:
     "Every string among the parameter values (also inside lists and dicts), except those of the `skip` names."
     def walk(v):
         return (
@@ -290,9 +267,8 @@ def input_hash(
 ) -> str:
     "SHA-256 of a notebook run's inputs: notebook, package source, parameters and data-file stamps (not its outputs)."
     import hashlib
-    import json
     h = hashlib.sha256(Path(notebook).read_bytes())
-    for f in sorted((_PKG_DIR).glob("*.py")):
+    for f in sorted(package_dir().glob("*.py")):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
@@ -303,9 +279,10 @@ def input_hash(
     return h.hexdigest()
 
 # %% ../nbs/16_run.ipynb #25d3e135
-def read_manifest(out) -> dict:
+def read_manifest(
+    out, # run folder
+) -> dict:
     "The run folder's manifest ({} if there is none)."
-    import json
     p = Path(out) / "manifest.json"
     if not p.exists():
         return {}
@@ -321,7 +298,6 @@ def extract_figures(
 ) -> list[Path]:
     "Write every PNG output of a notebook to files; returns their paths."
     import base64
-    import json
     nb, out = json.loads(Path(executed).read_text()), []
     for c in nb["cells"]:
         for o in c.get("outputs", []):
@@ -336,7 +312,8 @@ def extract_figures(
 
 # %% ../nbs/16_run.ipynb #29c756f0
 def _exit_guard_on_sigint():
-    "Ctrl-C raises KeyboardInterrupt; should the notebook engine swallow it, exit with 130 after 10 s (summaries are written last, so nothing looks complete)."
+    "Make Ctrl-C raise KeyboardInterrupt and exit with 130 after 10 s should the notebook engine swallow it."
+    # (summaries are written last, so a run killed this way leaves nothing that looks complete)
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread():
@@ -348,6 +325,40 @@ def _exit_guard_on_sigint():
         raise KeyboardInterrupt
     return signal.signal(signal.SIGINT, on_int)
 
+# %% ../nbs/16_run.ipynb #1ce395b0
+class NotebookFailed(JetADError):
+    "A notebook of a run stopped at a failing cell: names the notebook, the cell, the error and the partial notebook."
+    def __init__(self,
+        notebook:str, # the notebook's name
+        cell, # execution count of the failing cell
+        error:str, # 'ExceptionName: first line of its message'
+        partial, # the partially executed notebook, kept for inspection
+    ):
+        self.notebook, self.cell, self.error, self.partial = notebook, cell, error, Path(partial)
+        super().__init__(f"{notebook}: cell {cell} failed with {error} (partial notebook kept: {partial})")
+
+# %% ../nbs/16_run.ipynb #0c560741
+def _papermill_env() -> dict:
+    "Set the environment of a papermill run (no progress bars, inline figures); returns the previous values."
+    env = {
+        "JETAD_PROGRESS": "0",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }  # inline: figures land in the notebook
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    return old
+
+# %% ../nbs/16_run.ipynb #72a16275
+def _restore_env(
+    old:dict, # {name: previous value or None (unset)}
+):
+    "Put environment variables back as `_papermill_env` found them."
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
 # %% ../nbs/16_run.ipynb #e8143b7e
 def run_notebook(
     notebook, # source notebook
@@ -356,37 +367,24 @@ def run_notebook(
     kernel:str="python3", # Jupyter kernel
     timeout:int|None=None, # seconds per cell (None: no limit)
 ) -> dict: # {'seconds', 'figures'}
-    "Execute one notebook with papermill into the run folder; a failure names the notebook, cell and error."
-    import os
+    "Execute one notebook with papermill into the run folder; a failing cell raises `NotebookFailed`."
     import signal
 
     import papermill as pm
     notebook, out = Path(notebook), Path(out)
     dest = out / notebook.name
-    env = {
-        "JETAD_PROGRESS": "0",
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    }  # inline: figures land in the notebook
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    old_int = _exit_guard_on_sigint()
+    old, old_int = _papermill_env(), _exit_guard_on_sigint()
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(notebook), str(dest), parameters=params, cwd=str(notebook.parent), kernel_name=kernel,
                             progress_bar=False, log_output=False, execution_timeout=timeout)
     except pm.PapermillExecutionError as e:
-        raise JetADError(
-            f"{notebook.stem}: cell {e.exec_count} failed with {e.ename}: {str(e.evalue).splitlines()[0][:200]} "
-            f"(partial notebook kept: {dest})"
-        ) from None
+        first = (str(e.evalue).splitlines() or [""])[0][:200]
+        raise NotebookFailed(notebook.stem, e.exec_count, f"{e.ename}: {first}", dest) from None
     finally:
         if old_int is not None:
             signal.signal(signal.SIGINT, old_int)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _restore_env(old)
     return {"seconds": time.perf_counter() - t0, "figures": [str(f) for f in extract_figures(dest, out / "figures")]}
 
 # %% ../nbs/16_run.ipynb #e4dd6138
@@ -423,7 +421,47 @@ def plot_comparison(
     plt.close(fig)
     return fig
 
+# %% ../nbs/16_run.ipynb #57cb14d1
+_REPORT_COLUMNS = [  # the columns of the comparison table
+    "notebook", "method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic", "train_time_s"
+]
+
+def _results_html(
+    out:Path, # run folder (the chart goes to out/figures/comparison.png)
+    results:pd.DataFrame, # the joined results table
+) -> list[str]: # HTML parts
+    "The comparison section of the report: the table of every method and the chart."
+    if not len(results):
+        return ["<p>No notebook of this run wrote results.</p>"]
+    plot_comparison(results, out / "figures" / "comparison.png")
+    cols = [c for c in _REPORT_COLUMNS if c in results]
+    tab = results[cols].sort_values(["notebook", "signal", "auc"], ascending=[True, True, False])
+    return [tab.to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results", border=0),
+            '<p><img src="figures/comparison.png" alt="AUC and max SIC per method" style="max-width:100%"></p>']
+
+# %% ../nbs/16_run.ipynb #8719cb4f
+def _notebooks_html(
+    status:pd.DataFrame, # one row per notebook: notebook, status, seconds, figures
+) -> list[str]: # HTML parts
+    "The notebooks section of the report: their status and times, then each one's figures, folded."
+    table = status[["notebook", "status", "seconds"]].to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0)
+    parts = ["<h2>Notebooks</h2>", table]
+    for _, r in status.iterrows():
+        figs = "".join(
+            f'<img src="figures/{Path(f).name}" alt="{Path(f).stem}" style="max-width:48%;margin:4px">'
+            for f in r.get("figures") or []
+        )
+        nb = html.escape(r.notebook)
+        link = f'<a href="{nb}.ipynb">executed notebook</a>'
+        parts.append(f"<details><summary>{nb} ({link})</summary>{figs}</details>")
+    return parts
+
 # %% ../nbs/16_run.ipynb #d725f070
+_REPORT_STYLE = (
+    "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em} table{border-collapse:collapse;"
+    "font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3}"
+)
+
 def write_report(
     out, # run folder
     status:pd.DataFrame, # one row per notebook: notebook, status, seconds, figures
@@ -431,76 +469,25 @@ def write_report(
     meta:dict, # run facts shown at the top (name, preset, times, machine)
 ) -> Path:
     "Write out/report.html: run facts, the comparison table and chart, notebook status and figures."
-    import html
     out = Path(out)
+    facts = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items())
     parts = [
         f"<h1>jetad-nb run {html.escape(str(meta.get('name', '')))}</h1>",
-        "<ul>"
-        + "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items())
-        + "</ul>",
+        f"<ul>{facts}</ul>",
         "<h2>Comparison of every method</h2>",
+        *_results_html(out, results),
+        *_notebooks_html(status),
     ]
-    if len(results):
-        plot_comparison(results, out / "figures" / "comparison.png")
-        cols = [
-            c
-            for c in [
-                "notebook",
-                "method",
-                "signal",
-                "dataset",
-                "seed",
-                "auc",
-                "R@10%",
-                "R@30%",
-                "max_sic",
-                "train_time_s",
-            ]
-            if c in results
-        ]
-        tab = results[cols].sort_values(["notebook", "signal", "auc"], ascending=[True, True, False])
-        parts += [tab.to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results", border=0),
-                  '<p><img src="figures/comparison.png" alt="AUC and max SIC per method" style="max-width:100%"></p>']
-    else:
-        parts.append("<p>No notebook of this run wrote results.</p>")
-    parts += [
-        "<h2>Notebooks</h2>",
-        status[["notebook", "status", "seconds"]].to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0),
-    ]
-    for _, r in status.iterrows():
-        figs = "".join(
-            f'<img src="figures/{Path(f).name}" alt="{Path(f).stem}" style="max-width:48%;margin:4px">'
-            for f in r.get("figures") or []
-        )
-        parts.append(
-            f'<details><summary>{html.escape(r.notebook)} (<a href="{html.escape(r.notebook)}.ipynb">executed notebook</a>)</summary>{figs}</details>'
-        )
-    style = (
-        "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em} table{border-collapse:collapse;font-size:13px}"
-        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3}"
-    )
-    page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>jetad-nb run report</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    head = f"<meta charset='utf-8'><title>jetad-nb run report</title><style>{_REPORT_STYLE}</style>"
+    page = f"<!DOCTYPE html><html><head>{head}</head><body>{''.join(parts)}</body></html>"
     return atomic_write(out / "report.html", page)
 
-# %% ../nbs/16_run.ipynb #2a387058
-def run_pipeline(
-    name:str="default", # run name: outputs go to runs_dir/name
-    runs_dir="runs", # parent folder of the runs
-    only=None, # notebook names or numbers to run (None: all); others keep their earlier results
-    preset:str="tutorial", # 'tutorial' (the notebook defaults) or 'production'
-    config:dict|None=None, # parameters per notebook (see `resolve_parameters`)
-    overrides=(), # [(key, value)] as from -p
-    data_dir_:str="runs/data", # production data folder ('{data}' in presets)
-    force:bool=False, # run even notebooks whose inputs did not change
-    notebooks=None, # notebook paths (None: `pipeline_notebooks()`)
-    log=print, # where progress lines go
-) -> pd.DataFrame: # one row per notebook: notebook, status, seconds, figures
-    "Run the numbered notebooks with papermill into runs/<name>/, skipping unchanged ones, then write results and report."
-    import json
-    import platform
-    out = Path(runs_dir) / name
-    nbs = list(notebooks) if notebooks is not None else pipeline_notebooks()
-    params = resolve_parameters(nbs, preset, config, overrides, str(Path(data_dir_).resolve()))
+# %% ../nbs/16_run.ipynb #081c7e80
+def _select(
+    nbs:list, # notebook paths
+    only=None, # notebook names or numbers (None: all)
+) -> list:
+    "The notebooks of `only`, in run order; a one-line JetADError for a name or number that is no notebook."
     sel = (
         nbs
         if not only
@@ -510,61 +497,102 @@ def run_pipeline(
         raise JetADError(
             f"only: unknown notebook among {list(only)}; expected names or numbers of {[p.stem for p in nbs]}"
         )
+    return sel
+
+# %% ../nbs/16_run.ipynb #04539af3
+def _check_data(
+    sel:list, # the notebooks to run
+    params:dict, # their resolved parameters
+    data_dir_:str, # the production data folder
+):
+    "Refuse a run whose production data files (values under `data_dir_`) are missing, before anything runs."
     dd = str(Path(data_dir_).resolve())
     missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not Path(v).exists()})
     if missing:
         raise JetADError(
-            f"{missing[0]}: production data missing ({len(missing)} files); make them with: jetad generate --preset production --out {data_dir_}"
+            f"{missing[0]}: production data missing ({len(missing)} files); "
+            f"make them with: jetad generate --preset production --out {data_dir_}"
         )
-    for f in ("results.csv", "report.html"):
-        (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
-    (out / "results").mkdir(parents=True, exist_ok=True)
-    manifest, rows, t_run = read_manifest(out), [], time.perf_counter()
-    for nb in sel:
-        spec = notebook_parameters(nb)
-        p = params[nb.stem] | (
-            {"results_path": str((out / "results" / f"{nb.stem}.csv").resolve())} if "results_path" in spec else {}
-        )
-        if "dataset" in spec and "dataset" not in params[nb.stem] and preset != "tutorial":
-            p["dataset"] = preset
-        h = input_hash(nb, p)
-        done = manifest.get(nb.stem, {})
-        if not force and done.get("hash") == h and (out / nb.name).exists():
-            log(f"{nb.stem}: unchanged, skipped")
-            rows.append({"notebook": nb.stem, "status": "skipped (unchanged)", **done})
-            continue
-        (out / "results" / f"{nb.stem}.csv").unlink(missing_ok=True)
-        manifest.pop(nb.stem, None)
-        atomic_write(out / "manifest.json", json.dumps(manifest, indent=1))
-        log(f"{nb.stem}: running ...")
-        r = run_notebook(nb, out, p)
-        manifest[nb.stem] = {"hash": h, "seconds": round(r["seconds"], 1), "figures": r["figures"], "params": p,
-                             "finished": datetime.datetime.now().isoformat(timespec="seconds")}
-        atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str))
-        log(f"{nb.stem}: done in {r['seconds']:.0f} s, {len(r['figures'])} figures")
-        rows.append({"notebook": nb.stem, "status": "ran", **manifest[nb.stem]})
-    ran = {
-        r["notebook"] for r in rows
-    }  # run or found unchanged in this call; others count if their inputs are still the same
-    current = ran | {
+
+# %% ../nbs/16_run.ipynb #6e1ebc17
+def _run_params(
+    nb:Path, # the notebook
+    out:Path, # run folder
+    params:dict, # its resolved parameters
+    preset:str, # the preset's name
+) -> dict: # the parameters it runs with
+    "A notebook's parameters plus its results file (if it takes `results_path`) and the preset as its `dataset`."
+    spec = notebook_parameters(nb)
+    results = {"results_path": str((out / "results" / f"{nb.stem}.csv").resolve())} if "results_path" in spec else {}
+    p = params | results
+    if "dataset" in spec and "dataset" not in params and preset != "tutorial":
+        p["dataset"] = preset
+    return p
+
+# %% ../nbs/16_run.ipynb #a34ce39a
+def _run_one(
+    nb:Path, # the notebook
+    out:Path, # run folder
+    p:dict, # the parameters it runs with (from `_run_params`)
+    manifest:dict, # the run's manifest: updated in place and written atomically
+    force:bool, # run even if the inputs did not change
+    log, # where progress lines go
+) -> dict: # the notebook's status row
+    "Run one notebook unless the manifest says its inputs did not change; record it in the manifest when done."
+    h, done = input_hash(nb, p), manifest.get(nb.stem, {})
+    if not force and done.get("hash") == h and (out / nb.name).exists():
+        log(f"{nb.stem}: unchanged, skipped")
+        return {"notebook": nb.stem, "status": "skipped (unchanged)", **done}
+    (out / "results" / f"{nb.stem}.csv").unlink(missing_ok=True)
+    manifest.pop(nb.stem, None)
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=1))
+    log(f"{nb.stem}: running ...")
+    r = run_notebook(nb, out, p)
+    manifest[nb.stem] = {"hash": h, "seconds": round(r["seconds"], 1), "figures": r["figures"], "params": p,
+                         "finished": datetime.datetime.now().isoformat(timespec="seconds")}
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str))
+    log(f"{nb.stem}: done in {r['seconds']:.0f} s, {len(r['figures'])} figures")
+    return {"notebook": nb.stem, "status": "ran", **manifest[nb.stem]}
+
+# %% ../nbs/16_run.ipynb #24c5e432
+def _current(
+    nbs:list, # every notebook of the run
+    manifest:dict, # the run's manifest
+    rows:list, # the status rows of this call
+) -> set: # notebook names
+    "The notebooks whose results count: those of this call, and earlier ones whose inputs did not change since."
+    ran = {r["notebook"] for r in rows}
+    return ran | {
         p.stem
         for p in nbs
         if p.stem in manifest and manifest[p.stem]["hash"] == input_hash(p, manifest[p.stem]["params"])
     }
-    rows += [{"notebook": s, "status": "earlier run", **manifest[s]} for s in sorted(current - ran)]
-    status = pd.DataFrame(rows).sort_values("notebook").reset_index(drop=True)
+
+# %% ../nbs/16_run.ipynb #b04ca784
+def _joined_results(
+    out:Path, # run folder
+    current:set, # the notebooks whose results count
+) -> pd.DataFrame:
+    "The results of the current notebooks (`results/<notebook>.csv`) in one table."
     from jetad_nb.evaluate import RESULT_COLUMNS
     from jetad_nb.evaluate import read_results
     res = [
         read_results(out / "results" / f"{s}.csv") for s in sorted(current) if (out / "results" / f"{s}.csv").exists()
     ]
-    results = (
-        pd.concat([r for r in res if len(r)], ignore_index=True)
-        if any(len(r) for r in res)
-        else pd.DataFrame(columns=RESULT_COLUMNS)
-    )
-    atomic_write(out / "results.csv", results.to_csv(index=False))
-    meta = {
+    if not any(len(r) for r in res):
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat([r for r in res if len(r)], ignore_index=True)
+
+# %% ../nbs/16_run.ipynb #6e2e0b81
+def _run_facts(
+    name:str, # run name
+    preset:str, # preset name
+    status:pd.DataFrame, # one row per notebook
+    t_run:float, # `time.perf_counter()` at the start of the call
+) -> dict:
+    "The facts at the top of the report: run, preset, counts, wall time, date and machine."
+    import platform
+    return {
         "name": name,
         "preset": preset,
         "notebooks run": int((status.status == "ran").sum()),
@@ -573,186 +601,81 @@ def run_pipeline(
         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
     }
-    write_report(out, status, results, meta)
+
+# %% ../nbs/16_run.ipynb #2a387058
+def run_pipeline(
+    name:str="default", # run name: outputs go to runs_dir/name
+    runs_dir="runs", # parent folder of the runs
+    only=None, # notebook names or numbers to run (None: all); others keep their earlier results
+    preset:str="tutorial", # 'tutorial' (the notebook defaults) or 'production' (see `preset_names`)
+    config:dict|None=None, # parameters per notebook (see `resolve_parameters`)
+    overrides=(), # [(key, value)] as from -p
+    data_dir_:str="runs/data", # production data folder ('{data}' in presets)
+    force:bool=False, # run even notebooks whose inputs did not change
+    notebooks=None, # notebook paths (None: `pipeline_notebooks()`)
+    log=print, # where progress lines go
+) -> pd.DataFrame: # one row per notebook: notebook, status, seconds, figures
+    "Run the numbered notebooks with papermill into runs/<name>/, skipping unchanged ones, then results and report."
+    out = Path(runs_dir) / name
+    nbs = list(notebooks) if notebooks is not None else pipeline_notebooks()
+    params = resolve_parameters(nbs, preset, config, overrides, str(Path(data_dir_).resolve()))
+    sel = _select(nbs, only)
+    _check_data(sel, params, data_dir_)
+    for f in ("results.csv", "report.html"):
+        (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    manifest, rows, t_run = read_manifest(out), [], time.perf_counter()
+    for nb in sel:
+        rows.append(_run_one(nb, out, _run_params(nb, out, params[nb.stem], preset), manifest, force, log))
+    current = _current(nbs, manifest, rows)
+    ran = {r["notebook"] for r in rows}
+    rows += [{"notebook": s, "status": "earlier run", **manifest[s]} for s in sorted(current - ran)]
+    status = pd.DataFrame(rows).sort_values("notebook").reset_index(drop=True)
+    results = _joined_results(out, current)
+    atomic_write(out / "results.csv", results.to_csv(index=False))
+    write_report(out, status, results, _run_facts(name, preset, status, t_run))
     return status
 
-# %% ../nbs/16_run.ipynb #5cb69f5f
-def _print_parameters(folder=None):
-    "Every notebook's parameters with default, type and help (jetad run --list)."
-    for nb in pipeline_notebooks(folder):
-        print(f"\n{nb.stem}")
-        for k, v in notebook_parameters(nb).items():
-            print(f"  {k:<22} {v['type']:<6} = {v['default']!r:<28} # {v['help']}")
+# %% ../nbs/16_run.ipynb #cd302531
+def _feature_options(
+    kind:str, # 'extrapolation' or 'resonant' (the `features` of a PRODUCTION sample)
+) -> dict:
+    "Keyword arguments of `events_cache` for a kind of event features."
+    if kind == "extrapolation":
+        return {}   # the default features of jetad_nb.extrapolation
+    if kind == "resonant":
+        from jetad_nb.resonant import CONTEXT_RES
+        from jetad_nb.resonant import FEATURES_RES
+        from jetad_nb.resonant import resonant_features
+        return dict(feature_fn=resonant_features, context=CONTEXT_RES, features=FEATURES_RES)
+    raise JetADError(f"features: expected 'extrapolation' or 'resonant', got {kind!r}")
 
-# %% ../nbs/16_run.ipynb #d6756732
-def _cmd_run(a):
-    if a.list:
-        _print_parameters(a.nbs)
-        return 0
-    import yaml
-    cfg = {}
-    if a.config:
-        from jetad_nb.core import check_file
-        try:
-            cfg = yaml.safe_load(check_file(a.config, "a YAML config").read_text()) or {}
-        except yaml.YAMLError as e:
-            raise JetADError(f"{a.config}: not valid YAML ({str(e).splitlines()[0]})") from None
-        if not isinstance(cfg, dict):
-            raise JetADError(f"{a.config}: expected a mapping of notebooks to parameters")
-    overrides = [(k, yaml.safe_load(v)) for k, v in (a.p or [])]
-    only = [o.strip() for o in a.only.split(",") if o.strip()] if a.only else None
-    try:
-        status = run_pipeline(
-            a.name, a.runs_dir, only, a.preset, cfg, overrides, a.data_dir, a.force, pipeline_notebooks(a.nbs)
-        )
-    except JetADError as e:
-        if "failed with" in str(e):
-            print(f"jetad: notebook failed: {e}", file=sys.stderr)
-            return 1
-        raise
-    with pd.option_context("display.width", 200):
-        print(status[["notebook", "status", "seconds"]].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
-    print(f"\nreport: {Path(a.runs_dir) / a.name / 'report.html'}")
-    return 0
+# %% ../nbs/16_run.ipynb #a6700db1
+def feature_cache(
+    row:dict, # a `make_production` row with status 'root files': file, samples, seconds, features, sources
+    out_dir, # production data folder
+    workers:int=2, # dask worker processes reading the ROOT files
+    scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
+    scale:float=1.0, # the generation's scale, stored in the file as provenance
+) -> dict: # the output's row: file, status 'made', samples, seconds (generation and caching)
+    "Build one event-feature cache from the ROOT files that `make_production` made for it."
+    from jetad_nb.extrapolation import events_cache
+    t0 = time.perf_counter()
+    events_cache(row["sources"], Path(out_dir) / row["file"], workers=workers, scheduler=scheduler,
+                 show_progress=False, scale=scale, **_feature_options(row["features"]))
+    seconds = round(row["seconds"] + time.perf_counter() - t0, 1)
+    return dict(file=row["file"], status="made", samples=row["samples"], seconds=seconds)
 
-# %% ../nbs/16_run.ipynb #fec0ed6a
-def _cmd_samples(a):
-    table = inventory(a.name, a.runs_dir, a.samples or None, use_shared=not a.no_shared)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    print(f"\nrun folder: {Path(a.runs_dir) / (a.name or '<timestamp>')}")
-    bad = table[table.status != "ok"]
-    shipped = [s for s in bad["sample"] if not str(s).startswith(("delphes/broken",))]
-    return 1 if a.strict and shipped else 0
-
-# %% ../nbs/16_run.ipynb #3e81b55a
-def _cmd_convert(a):
-    t = read_jets(a.input)
-    write_jets_h5(t, a.output, source=str(a.input), format=detect_format(a.input))
-    print(f"{a.output}: {len(t)} jets")
-    return 0
-
-# %% ../nbs/16_run.ipynb #efbbe33d
-def _cmd_info(a):
-    print(detect_format(a.input), jet_summary(read_jets(a.input), str(a.input)))
-    return 0
-
-# %% ../nbs/16_run.ipynb #0017cd35
-def _cmd_generate(a):
-    from jetad_nb.generate import generate
-    from jetad_nb.generate import generate_many
+# %% ../nbs/16_run.ipynb #5739f6ea
+def make_production_data(
+    out_dir, # production data folder (what `jetad run --data-dir` points to)
+    scale:float=1.0, # fraction of every sample's events (and jobs) to make, e.g. 0.001 for a quick check
+    only:list|None=None, # output files to make (None: all of `jetad_nb.generate.PRODUCTION`)
+    workers:int=2, # dask worker processes of a LocalCluster
+    scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
+    show_progress:bool|None=None, # progress bars
+) -> list[dict]: # one row per output file: file, status, samples, seconds
+    "Every production file: jet tables and ROOT files from `make_production`, then the event-feature caches."
     from jetad_nb.generate import make_production
-    from jetad_nb.generate import make_samples
-    if a.preset == "tutorial":
-        rows = make_samples(a.out, workers=a.workers)
-        print(pd.DataFrame(rows).to_string(index=False))
-        return 0
-    if a.preset == "production":
-        if not a.out:
-            raise JetADError("generate: --preset production needs --out (the folder given to jetad run --data-dir)")
-        rows = make_production(a.out, a.scale, a.only.split(",") if a.only else None, a.workers, a.scheduler)
-        print(pd.DataFrame(rows).to_string(index=False))
-        return 0
-    if not a.process or not a.out:
-        raise JetADError("generate: expected --process and --out (or --preset tutorial/production)")
-    opts = {
-        k: v
-        for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items()
-        if v is not None
-    }
-    kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
-    if a.jobs == 1 and a.scheduler is None:
-        print(generate(a.process, a.events, a.out, seed=a.seed, **kw))
-    else:
-        for f in generate_many(a.process, a.events, a.out, seed=a.seed, n_jobs=a.jobs, workers=a.workers, scheduler=a.scheduler, **kw):
-            print(f)
-    return 0
-
-# %% ../nbs/16_run.ipynb #3e81e0dc
-def parser() -> argparse.ArgumentParser:
-    "The argument parser of the `jetad` command."
-    p = argparse.ArgumentParser(prog="jetad", description="jetad-nb: anomaly detection for jets at the LHC")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser(
-        "run", help="the main job: run every numbered notebook with papermill, then results.csv and report.html"
-    )
-    r.add_argument("--name", default="default", help="run name: outputs go to RUNS_DIR/NAME (default: default)")
-    r.add_argument("--runs-dir", default="runs", help="parent folder of the runs (default: runs)")
-    r.add_argument("--only", help="comma-separated notebook numbers or names, e.g. 05,08")
-    r.add_argument("--preset", default="tutorial", choices=list(PRESETS), help="parameter preset (default: tutorial)")
-    r.add_argument("--config", help="YAML file: {all | notebook | NN: {parameter: value}}")
-    r.add_argument(
-        "-p",
-        nargs=2,
-        action="append",
-        metavar=("KEY", "VALUE"),
-        help="a parameter: NAME or NN.NAME, value as YAML (repeatable)",
-    )
-    r.add_argument("--data-dir", default="runs/data", help="production data folder ('{data}' in the production preset)")
-    r.add_argument("--force", action="store_true", help="run every selected notebook even if its inputs did not change")
-    r.add_argument(
-        "--list", action="store_true", help="print every notebook's parameters (default, type, help) and exit"
-    )
-    r.add_argument("--nbs", help="notebooks folder (default: nbs/ of the checkout)")
-    r.set_defaults(fn=_cmd_run)
-    s = sub.add_parser("samples", help="read, cache, plot and summarise every sample (the inventory)")
-    s.add_argument("--name", default="samples", help="outputs go to RUNS_DIR/NAME (default: samples)")
-    s.add_argument("--runs-dir", default="runs", help="parent folder of the runs (default: runs)")
-    s.add_argument("--no-shared", action="store_true", help="do not read ../shared/data even when present")
-    s.add_argument("--strict", action="store_true", help="exit 1 if a sample could not be read")
-    s.add_argument("samples", nargs="*", help="sample files (default: data/ and ../shared/data)")
-    s.set_defaults(fn=_cmd_samples)
-    c = sub.add_parser("convert", help="read any supported file and write an HDF5 jet cache")
-    c.add_argument("input")
-    c.add_argument("output")
-    c.set_defaults(fn=_cmd_convert)
-    i = sub.add_parser("info", help="print a file's format and summary")
-    i.add_argument("input")
-    i.set_defaults(fn=_cmd_info)
-    g = sub.add_parser("generate", help="generate events (Pythia 8 + detector + FastJet) into Delphes-format ROOT")
-    g.add_argument("--process", help="qcd, qcd_mc, top, w, wprime or hv")
-    g.add_argument("--events", type=int, default=200, help="number of events (default 200)")
-    g.add_argument("--seed", type=int, default=1, help="seed (default 1); jobs use seed*1000+job+1")
-    g.add_argument("--out", help="output .root file (one job) or folder (several jobs / preset)")
-    g.add_argument("--jobs", type=int, default=1, help="number of jobs/files (default 1)")
-    g.add_argument("--workers", type=int, default=2, help="dask LocalCluster worker processes (default 2)")
-    g.add_argument("--scheduler", help="address of an existing dask scheduler, e.g. tcp://host:8786")
-    g.add_argument("--pt-hat-min", type=float, help="GeV, hard-scattering pT threshold (qcd, qcd_mc, top, w)")
-    g.add_argument("--m-hat-min", type=float, help="GeV, hard-scattering invariant-mass threshold (qcd, qcd_mc)")
-    g.add_argument("--mass", type=float, help="GeV, Z' mass of the hv process (2000, 3000, 4000)")
-    g.add_argument("--mh", type=float, help="GeV, heavy-scalar mass of the h4q process (default 174)")
-    g.add_argument("--ma", type=float, help="GeV, light-scalar mass of the h4q process (default 40)")
-    g.add_argument("--fatjet-min-pt", type=float, default=200.0, help="GeV, fat-jet threshold (default 200)")
-    g.add_argument("--no-truth", action="store_true", help="do not write the truth Particle collection")
-    g.add_argument(
-        "--preset",
-        choices=["tutorial", "production"],
-        help="tutorial: the shipped samples (into --out, default data/); production: every production sample (into --out)",
-    )
-    g.add_argument(
-        "--scale", type=float, default=1.0, help="production preset: fraction of every sample to make (default 1)"
-    )
-    g.add_argument("--only", help="production preset: comma-separated output files, e.g. qcd.h5,extrap/hv.h5")
-    g.set_defaults(fn=_cmd_generate)
-    return p
-
-# %% ../nbs/16_run.ipynb #4319339a
-def main(
-    argv:list|None=None, # command-line arguments (None: sys.argv[1:])
-) -> int:
-    "Entry point of the `jetad` command."
-    import matplotlib
-    matplotlib.use("Agg")
-    a = parser().parse_args(argv)
-    try:
-        return a.fn(a)
-    except JetADError as e:
-        print(f"jetad: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        import logging
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the stopped kernel's task: no traceback at exit
-        print(
-            "jetad: interrupted; finished notebooks are kept, run the same command again to continue", file=sys.stderr
-        )
-        return 130
+    rows = make_production(out_dir, scale, only, workers, scheduler, show_progress)
+    return [feature_cache(r, out_dir, workers, scheduler, scale) if r["status"] == "root files" else r for r in rows]

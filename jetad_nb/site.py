@@ -184,7 +184,8 @@ def api_html(
         rows = [p for p in e["params"] if p[3] or p[1] or p[2]]
         if rows:
             parts.append(
-                '<table class="api-params"><thead><tr><th></th><th>type</th><th>default</th><th></th></tr></thead><tbody>'
+                '<table class="api-params"><thead><tr><th></th><th>type</th>'
+                '<th>default</th><th></th></tr></thead><tbody>'
             )
             parts += [f"<tr><td><code>{html.escape(p)}</code></td><td>{html.escape(a)}</td><td>{html.escape(d)}</td>"
                       f"<td>{_inline(c)}</td></tr>" for p, a, d, c in rows]
@@ -314,33 +315,41 @@ def render_notebook(
 
 # %% ../nbs/18_docs_site.ipynb #20e317d3
 SITE_CSS = """
-*{box-sizing:border-box} body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#212529}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#212529}
 a{color:#2780e3;text-decoration:none} a:hover{text-decoration:underline} [id]{scroll-margin-top:3.5rem}
-#topbar{position:sticky;top:0;z-index:2;display:flex;gap:1rem;align-items:baseline;background:#2780e3;color:#fff;padding:.6rem 1.2rem}
+#topbar{position:sticky;top:0;z-index:2;display:flex;gap:1rem;align-items:baseline;
+  background:#2780e3;color:#fff;padding:.6rem 1.2rem}
 #topbar .site-title{color:#fff;font-weight:600;font-size:1.25rem} #topbar .site-desc{opacity:.85;font-size:.9rem}
 #layout{display:flex;align-items:flex-start}
-#sidebar{position:sticky;top:3rem;flex:0 0 17rem;max-height:calc(100vh - 3rem);overflow-y:auto;padding:1rem;font-size:.92rem;border-right:1px solid #dee2e6}
+#sidebar{position:sticky;top:3rem;flex:0 0 17rem;max-height:calc(100vh - 3rem);overflow-y:auto;padding:1rem;
+  font-size:.92rem;border-right:1px solid #dee2e6}
 #sidebar ul{list-style:none;margin:0;padding:0} #sidebar ul ul{padding-left:.6rem;margin-bottom:.6rem}
 #sidebar .section-title{display:block;font-weight:600;color:#495057;margin-top:.6rem}
 #sidebar li.page a{display:block;padding:.15rem .4rem;border-radius:4px;color:#343a40}
 #sidebar li.active > a{background:#e7f1fc;color:#1a5fb4;font-weight:600}
 #content{flex:1;min-width:0;max-width:64rem;padding:1rem 2rem 3rem}
-#content h1{font-size:2rem;margin-top:.5rem} blockquote{margin:0 0 1rem;padding-left:.8rem;border-left:3px solid #dee2e6;color:#6c757d;font-size:1.1rem}
+#content h1{font-size:2rem;margin-top:.5rem}
+blockquote{margin:0 0 1rem;padding-left:.8rem;border-left:3px solid #dee2e6;color:#6c757d;font-size:1.1rem}
 pre{overflow-x:auto;padding:.5rem .7rem;background:#f8f9fa;border-radius:4px;font-size:.85rem;line-height:1.4}
 code{font-size:.88em} .input_area pre{background:#f5f7fa;border-left:3px solid #2780e3}
 .output_area pre{background:none;border-left:2px solid lightsalmon;border-radius:0;margin:.2rem 0}
 .cell{margin-bottom:.8rem} .output_area img{max-width:100%;height:auto}
-.anchor-link{visibility:hidden;margin-left:.3rem} h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0} th,td{padding:.2rem .6rem;border-bottom:1px solid #dee2e6;text-align:left}
+.anchor-link{visibility:hidden;margin-left:.3rem}
+h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{padding:.2rem .6rem;border-bottom:1px solid #dee2e6;text-align:left}
 .dataframe td,.dataframe th{text-align:right}
 .output_stderr pre{background:#fff5f5}
-.api{margin-top:2.5rem;border-top:2px solid #dee2e6} .api-entry{margin:1.2rem 0;padding:.2rem 0 .2rem .8rem;border-left:3px solid #e7f1fc}
+.api{margin-top:2.5rem;border-top:2px solid #dee2e6}
+.api-entry{margin:1.2rem 0;padding:.2rem 0 .2rem .8rem;border-left:3px solid #e7f1fc}
 .api-entry h3{margin:.2rem 0;font-size:1.1rem} .api-kind{font-size:.75rem;color:#6c757d;font-weight:normal}
 .api-sig{white-space:pre-wrap;word-break:break-word} .api-params td{text-align:left;vertical-align:top}
 .pager{display:flex;justify-content:space-between;margin-top:3rem;padding-top:1rem;border-top:1px solid #dee2e6}
 @media (max-width:800px){#layout{display:block} #sidebar{position:static;max-height:none;border-right:none}}
 """
 
+# %% ../nbs/18_docs_site.ipynb #c17ea955
 def _sidebar_html(sections, titles, current):
     "The sidebar: sections with their page titles (`code` in titles kept), `current` marked active."
     def li(p):
@@ -408,6 +417,61 @@ def _replace_dir(tmp:Path, out:Path):
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
+# %% ../nbs/18_docs_site.ipynb #83b22598
+def _select_pages(
+    sections:list, # [(section title or None, [notebook, ...])] from `read_sidebar`
+    nbs_dir:Path, # the notebooks folder
+    pages=None, # keep only these notebooks (None: all)
+) -> list: # the sections with the kept pages, empty sections dropped
+    "Check that every sidebar page exists and keep the requested ones."
+    order = [p for _, ps in sections for p in ps]
+    for p in order:
+        if not (nbs_dir / p).is_file():
+            raise JetADError(f"{nbs_dir / 'sidebar.yml'}: lists {p}, which is not in {nbs_dir}")
+    if pages is None:
+        return sections
+    bad = [p for p in pages if p not in order]
+    if bad:
+        raise JetADError(f"pages: {bad} are not in {nbs_dir / 'sidebar.yml'}")
+    sections = [(s, [p for p in ps if p in pages]) for s, ps in sections]
+    return [(s, ps) for s, ps in sections if ps]
+
+# %% ../nbs/18_docs_site.ipynb #ae775e22
+def _executed(
+    page:str, # notebook name
+    nbs_dir:Path, # the notebooks folder
+    executed, # folder of executed copies (None: execute here)
+    cache, # cache folder of `execute_notebook`
+    timeout, # seconds per cell
+    say, # where the progress line goes
+):
+    "The executed notebook of a page: the copy in `executed` if there is one, else executed (or cached) here."
+    t0 = time.time()
+    if executed is not None and (Path(executed) / page).is_file():
+        src, how = Path(executed) / page, f"executed copy in {executed}"
+    else:
+        src = execute_notebook(nbs_dir / page, cache, timeout)
+        how = f"executed in {time.time() - t0:.0f} s" if time.time() - t0 > 1 else f"cached in {cache}"
+    say(f"{page}: {how}")
+    return nbformat.read(src, as_version=4)
+
+# %% ../nbs/18_docs_site.ipynb #db140ab5
+def _copy_assets(
+    nbs_dir:Path, # the notebooks folder (styles.css, images/)
+    tmp:Path, # the site folder being built
+) -> list: # extra style sheets the pages link to
+    "Write site.css (with the code highlighting) and copy styles.css and the pictures markdown cells link to."
+    from pygments.formatters import HtmlFormatter
+    (tmp / "site.css").write_text(SITE_CSS + HtmlFormatter().get_style_defs(".highlight"))
+    extra = []
+    if (nbs_dir / "styles.css").is_file():
+        shutil.copy(nbs_dir / "styles.css", tmp / "styles.css")
+        extra.append("styles.css")
+    if (nbs_dir / "images").is_dir():
+        shutil.copytree(nbs_dir / "images", tmp / "images")
+    (tmp / ".nojekyll").touch()
+    return extra
+
 # %% ../nbs/18_docs_site.ipynb #d363e880
 def build_site(
     nbs_dir="nbs", # the notebooks, sidebar.yml, _quarto.yml and styles.css
@@ -420,47 +484,20 @@ def build_site(
 ) -> list: # the pages written, as paths in `out`
     "Build the static site: every sidebar page executed, rendered with its API section, written atomically."
     nbs_dir, out = Path(nbs_dir), Path(out)
-    sections = read_sidebar(nbs_dir / "sidebar.yml")
+    sections = _select_pages(read_sidebar(nbs_dir / "sidebar.yml"), nbs_dir, pages)
     site = site_title(nbs_dir / "_quarto.yml")
     desc = (_yaml(nbs_dir / "_quarto.yml").get("website") or {}).get("description") or ""
     order = [p for _, ps in sections for p in ps]
-    for p in order:
-        if not (nbs_dir / p).is_file():
-            raise JetADError(f"{nbs_dir / 'sidebar.yml'}: lists {p}, which is not in {nbs_dir}")
-    if pages is not None:
-        bad = [p for p in pages if p not in order]
-        if bad:
-            raise JetADError(f"pages: {bad} are not in {nbs_dir / 'sidebar.yml'}")
-        sections = [(s, [p for p in ps if p in pages]) for s, ps in sections]
-        sections = [(s, ps) for s, ps in sections if ps]
-        order = [p for _, ps in sections for p in ps]
     if executed is not None and not Path(executed).is_dir():
         raise JetADError(f"{executed}: no such folder (expected executed notebooks)")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    nbs = {}
-    for p in order:
-        t0 = time.time()
-        if executed is not None and (Path(executed) / p).is_file():
-            src, how = Path(executed) / p, f"executed copy in {executed}"
-        else:
-            src = execute_notebook(nbs_dir / p, cache, timeout)
-            how = f"executed in {time.time() - t0:.0f} s" if time.time() - t0 > 1 else f"cached in {cache}"
-        nbs[p] = nbformat.read(src, as_version=4)
-        say(f"{p}: {how}")
+    nbs = {p: _executed(p, nbs_dir, executed, cache, timeout, say) for p in order}
     infos = {p: notebook_info(nbs[p], p) for p in order}
     titles = {p: i["title"] for p, i in infos.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        from pygments.formatters import HtmlFormatter
-        (tmp / "site.css").write_text(SITE_CSS + HtmlFormatter().get_style_defs(".highlight"))
-        extra = []
-        if (nbs_dir / "styles.css").is_file():
-            shutil.copy(nbs_dir / "styles.css", tmp / "styles.css")
-            extra.append("styles.css")
-        if (nbs_dir / "images").is_dir():
-            shutil.copytree(nbs_dir / "images", tmp / "images")   # pictures that markdown cells link to
-        (tmp / ".nojekyll").touch()
+        extra = _copy_assets(nbs_dir, tmp)
         written = []
         for p in order:
             mod = infos[p]["module"]

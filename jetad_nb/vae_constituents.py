@@ -58,7 +58,7 @@ def align_principal(
     p4:np.ndarray, # constituents (jets, n, 4), jets along x
     mask:np.ndarray, # real constituents (jets, n)
 ) -> np.ndarray: # p4 rotated about x
-    "Rotate about the jet axis so the energy-weighted principal axis in the y-z plane is y, highest-energy constituent at py >= 0."
+    "Rotate about the jet axis: energy-weighted principal y-z axis along y, highest-energy constituent at py >= 0."
     e, y, z = p4[..., 0] * mask, p4[..., 2], p4[..., 3]
     pn = np.linalg.norm(p4[..., 1:], axis=-1)
     pn = np.where(pn > 0, pn, 1.0)
@@ -127,40 +127,34 @@ def distance_correlation(
         return (p * q * w[:, None] * w[None, :]).mean()
     return dcov(a, b) / torch.sqrt(dcov(a, a) * dcov(b, b)).clamp_min(1e-12)
 
-# %% ../nbs/10_vae_constituents.ipynb #caf4ff0d
-MODES = ("beta", "oe_sigmoid", "oe_margin", "kl_oe", "disco")
+# %% ../nbs/10_vae_constituents.ipynb #3835b739
+def _mlp(
+    sizes:tuple, # layer widths: the input, then the hidden layers
+    n_out:int, # outputs of the last (linear) layer
+) -> nn.Sequential:
+    "Dense layers with a ReLU after each, between the given widths, then a linear layer to n_out."
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-1], n_out))
 
-class ConstituentVAE(nn.Module):
-    "Dense VAE on flattened constituent four-vectors (method C) with beta-, OE- and DisCo-training modes."
+# %% ../nbs/10_vae_constituents.ipynb #569cb27e
+class _DenseVAE(nn.Module):
+    "Dense VAE on flattened inputs behind a robust scaler, with per-jet MSE and KL (the network of method C)."
     def __init__(self,
-                 n_in:int=80, # inputs per jet (4 x constituents)
-                 hidden:tuple=(256, 128, 64), # encoder widths (the decoder mirrors them)
-                 latent:int=10, # latent dimensions
-                 beta:float=1.0, # KL weight
-                 mode:str="beta", # one of MODES
-                 lam:float=0.0, # weight of the OE or DisCo term
-                 margin:float=2.0, # OE margin (MSE-OE margin and KL-OE)
+                 n_in:int, # inputs per jet
+                 hidden:tuple, # encoder widths (the decoder mirrors them)
+                 latent:int, # latent dimensions
                  centre=None, # per-input centre of the robust scaler (None: 0)
                  scale=None, # per-input scale of the robust scaler (None: 1)
                 ):
         super().__init__()
-        if mode not in MODES:
-            raise JetADError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
-        if beta < 0 or lam < 0:
-            raise JetADError(f"beta, lam: expected >= 0, got {beta}, {lam}")
-        dims, layers = (n_in, *hidden), []
-        for a, b in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        self.encoder = nn.Sequential(*layers, nn.Linear(dims[-1], 2 * latent))
-        dec, rd = [], (latent, *hidden[::-1])
-        for a, b in zip(rd[:-1], rd[1:]):
-            dec += [nn.Linear(a, b), nn.ReLU()]
-        self.decoder = nn.Sequential(*dec, nn.Linear(rd[-1], n_in))
+        self.encoder = _mlp((n_in, *hidden), 2 * latent)
+        self.decoder = _mlp((latent, *hidden[::-1]), n_in)
         self.register_buffer(
             "centre", torch.as_tensor(np.zeros(n_in) if centre is None else centre, dtype=torch.float32)
         )
         self.register_buffer("scale", torch.as_tensor(np.ones(n_in) if scale is None else scale, dtype=torch.float32))
-        self.beta, self.mode, self.lam, self.margin, self.kl_factor = beta, mode, lam, margin, 1.0
 
     def parts(self,
               x, # raw inputs (batch, n_in)
@@ -175,6 +169,53 @@ class ConstituentVAE(nn.Module):
     def forward(self, x):
         return self.parts(x)[2]
 
+    def score(self,
+              x, # inputs (batch, n_in)
+              *_, # ignored (masses or outliers passed along with the inputs)
+             ) -> dict:
+        "Per-jet anomaly scores {'mse', 'kl'} (deterministic: z = mu)."
+        mse, kl, _ = self.parts(x)
+        return {"mse": mse, "kl": kl}
+
+# %% ../nbs/10_vae_constituents.ipynb #54cf325e
+def _oe_term(
+    mode:str, # 'oe_sigmoid', 'oe_margin' or 'kl_oe'
+    mse, # per-jet MSE of the QCD jets
+    kl, # their per-jet KL
+    mse_o, # per-jet MSE of the paired outlier jets
+    kl_o, # their per-jet KL
+    margin:float, # margin of 'oe_margin' and 'kl_oe'
+):
+    "The outlier-exposure term of an OE mode per (QCD jet, outlier jet) pair, before its weight lam."
+    if mode == "oe_sigmoid":
+        return -torch.sigmoid(mse_o - mse)
+    if mode == "oe_margin":
+        return torch.relu(mse - mse_o + margin)
+    return torch.relu(kl - kl_o + margin)
+
+# %% ../nbs/10_vae_constituents.ipynb #caf4ff0d
+MODES = ("beta", "oe_sigmoid", "oe_margin", "kl_oe", "disco")
+
+class ConstituentVAE(_DenseVAE):
+    "Dense VAE on flattened constituent four-vectors (method C) with beta-, OE- and DisCo-training modes."
+    def __init__(self,
+                 n_in:int=80, # inputs per jet (4 x constituents)
+                 hidden:tuple=(256, 128, 64), # encoder widths (the decoder mirrors them)
+                 latent:int=10, # latent dimensions
+                 beta:float=1.0, # KL weight
+                 mode:str="beta", # one of MODES
+                 lam:float=0.0, # weight of the OE or DisCo term
+                 margin:float=2.0, # OE margin (MSE-OE margin and KL-OE)
+                 centre=None, # per-input centre of the robust scaler (None: 0)
+                 scale=None, # per-input scale of the robust scaler (None: 1)
+                ):
+        if mode not in MODES:
+            raise JetADError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+        if beta < 0 or lam < 0:
+            raise JetADError(f"beta, lam: expected >= 0, got {beta}, {lam}")
+        super().__init__(n_in, hidden, latent, centre, scale)
+        self.beta, self.mode, self.lam, self.margin, self.kl_factor = beta, mode, lam, margin, 1.0
+
     def loss(self,
              x, # QCD inputs (batch, n_in)
              other=None, # outlier inputs paired with x (OE modes) or jet masses (disco); None: plain VAE loss
@@ -188,19 +229,7 @@ class ConstituentVAE(nn.Module):
         if self.mode == "disco":
             return base + self.lam * distance_correlation(base, other)
         mse_o, kl_o, _ = self.parts(other)
-        if self.mode == "oe_sigmoid":
-            return base - self.lam * torch.sigmoid(mse_o - mse)
-        if self.mode == "oe_margin":
-            return base + self.lam * torch.relu(mse - mse_o + self.margin)
-        return base + self.lam * torch.relu(kl - kl_o + self.margin)
-
-    def score(self,
-              x, # inputs (batch, n_in)
-              *_, # ignored (masses or outliers passed along with the inputs)
-             ) -> dict:
-        "Per-jet anomaly scores {'mse', 'kl'} (deterministic: z = mu)."
-        mse, kl, _ = self.parts(x)
-        return {"mse": mse, "kl": kl}
+        return base + self.lam * _oe_term(self.mode, mse, kl, mse_o, kl_o, self.margin)
 
 # %% ../nbs/10_vae_constituents.ipynb #268e5f77
 def cyclic_kl(
@@ -233,7 +262,7 @@ def fit_constituent_vae(
     outliers:np.ndarray|None=None, # outlier inputs (OE modes)
     mass:np.ndarray|None=None, # jet masses of x_train followed by those of x_val (disco)
     kl_cycle:int=0, # epochs per cyclic-annealing cycle (0: none)
-    **fit_kwargs, # passed to `jetad_nb.ae.fit` (epochs, batch_size, lr, patience, device, seed, ...)
+    **fit_kwargs, # passed to `fit` (epochs, batch_size, lr, patience, device, seed, ...)
 ):
     "Train a ConstituentVAE in its mode with `fit` (validation on the same objective); returns the History."
     s = fit_kwargs.get("seed", 0)

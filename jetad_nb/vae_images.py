@@ -12,6 +12,7 @@ from torch import nn
 
 from .core import JetADError
 from .images import select_jets
+from .kinematics import delta_phi
 from .train import fit
 
 # %% auto #0
@@ -21,7 +22,7 @@ __all__ = ['trim_radius', 'lepton_clean', 'method_b_jets', 'pixel_scale', 'Image
 def _dr2(table):
     "Squared distance of each constituent from its jet axis (jagged, phi wrapped)."
     c = table.constituents
-    return (c.eta - table.eta) ** 2 + ((c.phi - table.phi + np.pi) % (2 * np.pi) - np.pi) ** 2
+    return (c.eta - table.eta) ** 2 + delta_phi(c.phi, table.phi) ** 2
 
 # %% ../nbs/09_vae_images.ipynb #85989d44
 def trim_radius(
@@ -120,6 +121,19 @@ class ImageAE(nn.Module):
         "Per-jet scores: {'mse'}."
         return {"mse": self.loss(x)}
 
+# %% ../nbs/09_vae_images.ipynb #951ac7b5
+def _image_vae_parts(
+    model, # an ImageVAE (uses its `encode`, `decoder`, `_scaled` and `training`)
+    x, # images (batch, channels, npix, npix)
+) -> tuple: # (per-jet MSE, per-jet KL, reconstruction)
+    "Reconstruction error and KL divergence per jet (z sampled only in training mode)."
+    mu, logvar = model.encode(x)
+    z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if model.training else mu
+    rec = model.decoder(z)
+    mse = (rec - model._scaled(x)).pow(2).flatten(1).mean(1)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).flatten(1).sum(1)
+    return mse, kl, rec
+
 # %% ../nbs/09_vae_images.ipynb #c4fa8698
 class ImageVAE(ImageAE):
     "Convolutional VAE with a C x L x L Gaussian latent image; per-jet MSE and KL scores (method B)."
@@ -142,17 +156,9 @@ class ImageVAE(ImageAE):
         "Mean and log-variance of the latent image."
         return self.encoder(self._scaled(x)).chunk(2, dim=1)
 
-    def parts(self,
-              x, # images
-             ) -> tuple: # (per-jet MSE, per-jet KL, reconstruction)
-        "Reconstruction error and KL divergence per jet (sampling z only in training mode)."
-        mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
-        rec = self.decoder(z)
-        mse = (rec - self._scaled(x)).pow(2).flatten(1).mean(1)
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).flatten(1).sum(1)
-        return mse, kl, rec
-
+    def parts(self, x) -> tuple:
+        "Per-jet MSE, per-jet KL and the reconstruction (z sampled only in training mode)."
+        return _image_vae_parts(self, x)
     def forward(self, x):
         return self.parts(x)[2]
 
@@ -184,7 +190,7 @@ def fit_vae(
     train, # training images
     val, # validation images
     kl_warmup:int=0, # epochs of linear KL annealing (0: none)
-    **fit_kwargs, # passed to `jetad_nb.ae.fit` (epochs, batch_size, lr, optimizer, weight_decay, patience, device, ...)
+    **fit_kwargs, # passed to `fit` (epochs, batch_size, lr, optimizer, weight_decay, patience, device, ...)
 ):
     "Train with `fit`: KL annealing over `kl_warmup` epochs, validation at the full KL weight."
     if not hasattr(model, "kl_factor"):

@@ -12,6 +12,7 @@ from torch import nn
 from .core import JetADError
 from .kinematics import boost_along
 from .kinematics import boost_z
+from .kinematics import delta_phi
 from .kinematics import rotate_phi0
 from .kinematics import rotate_plane
 from .kinematics import to_ptetaphim
@@ -42,7 +43,7 @@ def rotate_hardest(
     p4:np.ndarray, # constituents (jets, n, 4), jets along +x
     mask:np.ndarray, # real constituents (jets, n)
 ) -> np.ndarray: # p4 rotated about x
-    "Rotate about the jet axis so the hardest (highest-energy) constituent lies in the +phi direction (pz = 0, py >= 0)."
+    "Rotate about the jet axis so the highest-energy constituent lies in the +phi direction (pz = 0, py >= 0)."
     hard = np.argmax(np.where(mask, p4[..., 0], -1.0), axis=1)   # energy: unchanged by the rotation, unlike pT
     h = p4[np.arange(len(p4)), hard]
     a = -np.arctan2(h[:, 3], h[:, 2])[:, None]
@@ -52,11 +53,16 @@ def rotate_hardest(
 def pt_eta_phi(
     p4:np.ndarray, # four-vectors (..., 4) as E, px, py, pz
 ) -> tuple: # (pt, eta, phi); eta of a zero vector is 0
-    "Transverse momentum, pseudorapidity and azimuth of four-vectors (`jetad_nb.io.to_ptetaphim` without the mass)."
+    "Transverse momentum, pseudorapidity and azimuth of four-vectors (`kinematics.to_ptetaphim` without the mass)."
     return to_ptetaphim(p4[..., 1], p4[..., 2], p4[..., 3], p4[..., 0])[:3]
 
 # %% ../nbs/11_vrnn.ipynb #d54f8a18
-def _frame(p4, keep, m0, e0):
+def _frame(
+    p4:np.ndarray, # lab-frame constituents (jets, n, 4)
+    keep:np.ndarray, # constituents still kept (jets, n)
+    m0:float, # reference jet mass
+    e0:float, # reference jet energy
+) -> tuple: # (p4 in the jet frame, zero where not kept; jet four-vectors)
     "Steps 1-3 for the kept constituents; returns the transformed p4 and jet."
     q = p4 * keep[..., None]
     p, j = boost_z(*rotate_phi0(q, q.sum(1)))
@@ -70,7 +76,7 @@ def greedy_order(
     phi:np.ndarray, # (jets, n)
     mask:np.ndarray, # (jets, n) real constituents
 ) -> np.ndarray: # (jets, n) indices: real constituents in order first, then the padding
-    "Order constituents: start at the hardest, then always the unused one with the largest pT * Delta R to the previous."
+    "Order constituents: start at the hardest, then always the unused one with the largest pT * dR to the last one."
     n_j, n = pt.shape
     rows, order = np.arange(n_j), np.zeros((n_j, n), dtype=np.int64)
     taken = np.zeros((n_j, n), dtype=bool)
@@ -87,7 +93,17 @@ def greedy_order(
     return order
 
 # %% ../nbs/11_vrnn.ipynb #8b24ef5a
-def _align(p4, mask, n_const, m0, e0, max_dr, max_iter, record=None):
+def _align(
+    p4:np.ndarray, # lab-frame constituents (jets, n, 4)
+    mask:np.ndarray, # real constituents (jets, n)
+    n_const:int, # sequence length
+    m0:float, # reference jet mass
+    e0:float, # reference jet energy
+    max_dr:float, # keep constituents within this Delta R of the axis
+    max_iter:int, # iterations of the Delta R requirement
+    record:list|None=None, # if a list, (stage name, p4, kept mask) of the intermediate stages are appended
+) -> tuple: # (x (jets, n_const, 3), lengths, finite: whether a jet's sequence is finite)
+    "Steps 1-7 of the alignment on padded arrays: frame, iterated Delta R cut, kT selection, order, eta flip."
     keep = mask.copy()
     for it in range(max_iter + 1):
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -98,7 +114,7 @@ def _align(p4, mask, n_const, m0, e0, max_dr, max_iter, record=None):
         new = keep & (np.hypot(eta, phi) < max_dr)
         if (new == keep).all():
             break
-        keep = new if it < max_iter else keep & new   # last round: drop without recomputing the frame
+        keep = new if it < max_iter else keep & new   # last round: drop, the frame is not recomputed
     if record is not None:
         record.append((f"Delta R < {max_dr} (iterated)", p, keep.copy()))
     kt = np.where(keep, (pt * np.hypot(eta, phi))**2, -1.0)
@@ -154,8 +170,8 @@ def alignment_steps(
     "Each intermediate stage of the alignment of one jet, for plotting."
     p4, mask = padded_p4(table[i:i + 1], None)
     c = table[i].constituents
-    rec = [("input (relative to the jet axis)", *[np.asarray(v, dtype=np.float64) for v in (c.pt, c.eta - table[i].eta,
-            (c.phi - table[i].phi + np.pi) % (2 * np.pi) - np.pi)])]
+    rel = (c.pt, c.eta - table[i].eta, delta_phi(c.phi, table[i].phi))
+    rec = [("input (relative to the jet axis)", *[np.asarray(v, dtype=np.float64) for v in rel])]
     record = []
     o = dict(n_const=20, m0=0.25, e0=1.0, max_dr=1.0, max_iter=10) | kwargs
     x, n, _ = _align(p4, mask, o["n_const"], o["m0"], o["e0"], o["max_dr"], o["max_iter"], record)
@@ -167,8 +183,65 @@ def alignment_steps(
     return rec
 
 # %% ../nbs/11_vrnn.ipynb #2aa995f4
-def _gauss(h_in, h, z):
+def _gauss(
+    h_in:int, # input size
+    h:int, # hidden width
+    z:int, # size of the Gaussian
+) -> nn.Sequential:
+    "A dense network giving the mean and log-variance (2 z numbers) of a diagonal Gaussian."
     return nn.Sequential(nn.Linear(h_in, h), nn.ReLU(), nn.Linear(h, 2 * z))
+
+# %% ../nbs/11_vrnn.ipynb #5887b9e3
+def _vrnn_layers(
+    x_dim:int, # features per step
+    h_dim:int, # GRU state size (and the width of the dense layers)
+    z_dim:int, # latent size per step
+) -> dict: # {name: module}
+    "The VRNN's networks: the two embeddings, prior, encoder, decoder and the GRU cell."
+    return {
+        "phi_x": nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU()),
+        "phi_z": nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU()),
+        "prior": _gauss(h_dim, h_dim, z_dim),
+        "encoder": _gauss(2 * h_dim, h_dim, z_dim),
+        "decoder": nn.Sequential(nn.Linear(2 * h_dim, h_dim), nn.ReLU(), nn.Linear(h_dim, x_dim)),
+        "rnn": nn.GRUCell(2 * h_dim, h_dim),
+    }
+
+# %% ../nbs/11_vrnn.ipynb #347a989c
+def _vrnn_parts(
+    model, # a VRNN (its layers, `h_dim`, `step_weights` and `training`)
+    x, # (batch, steps, x_dim) sequences, zero-padded
+    lengths, # (batch,) number of real steps
+) -> tuple: # (per-jet mean MSE, per-jet weighted mean KL)
+    "Run the VRNN over the batch; z is sampled in training mode and the posterior mean otherwise."
+    T = int(lengths.max())
+    h = x.new_zeros(len(x), model.h_dim)
+    mse, kl = x.new_zeros(len(x)), x.new_zeros(len(x))
+    for t in range(T):
+        xt, m = x[:, t], (lengths > t).to(x.dtype)
+        fx = model.phi_x(xt)
+        pm, plv = model.prior(h).chunk(2, dim=1)
+        qm, qlv = model.encoder(torch.cat([fx, h], 1)).chunk(2, dim=1)
+        z = qm + torch.randn_like(qm) * (0.5 * qlv).exp() if model.training else qm
+        fz = model.phi_z(z)
+        rec = model.decoder(torch.cat([fz, h], 1))
+        kl_t = 0.5 * (plv - qlv + (qlv.exp() + (qm - pm).pow(2)) / plv.exp() - 1).sum(1)
+        mse = mse + m * (rec - xt).pow(2).mean(1)
+        kl = kl + m * model.step_weights[t] * kl_t
+        h = model.rnn(torch.cat([fx, fz], 1), h)
+    n = lengths.to(x.dtype).clamp_min(1)
+    return mse / n, kl / n
+
+# %% ../nbs/11_vrnn.ipynb #f74a8a67
+def _step_weights(
+    x, # sequences (jets, steps, features); feature 0 is the pT fraction
+    lengths, # real steps per jet
+) -> torch.Tensor: # (steps,)
+    "The mean pT fraction at each step over the jets that have that step (0 where none has it)."
+    x, n = torch.as_tensor(x), torch.as_tensor(lengths)
+    m = (torch.arange(x.shape[1])[None, :] < n[:, None]).float()
+    w = (x[..., 0] * m).sum(0) / m.sum(0).clamp_min(1)
+    return torch.where(m.sum(0) > 0, w, torch.zeros_like(w))
 
 # %% ../nbs/11_vrnn.ipynb #1a6c3047
 class VRNN(nn.Module):
@@ -181,11 +254,9 @@ class VRNN(nn.Module):
                  n_steps:int=20, # maximum sequence length
                 ):
         super().__init__()
-        self.phi_x = nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU())
-        self.phi_z = nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU())
-        self.prior, self.encoder = _gauss(h_dim, h_dim, z_dim), _gauss(2 * h_dim, h_dim, z_dim)
-        self.decoder = nn.Sequential(nn.Linear(2 * h_dim, h_dim), nn.ReLU(), nn.Linear(h_dim, x_dim))
-        self.rnn = nn.GRUCell(2 * h_dim, h_dim)
+        layers = _vrnn_layers(x_dim, h_dim, z_dim)
+        self.phi_x, self.phi_z, self.prior = layers["phi_x"], layers["phi_z"], layers["prior"]
+        self.encoder, self.decoder, self.rnn = layers["encoder"], layers["decoder"], layers["rnn"]
         self.h_dim, self.kl_weight = h_dim, kl_weight
         self.register_buffer("step_weights", torch.ones(n_steps))
 
@@ -194,34 +265,12 @@ class VRNN(nn.Module):
                          lengths, # their lengths
                         ):
         "Set w_t to the mean pT fraction at each step over the jets that have that step."
-        x, n = torch.as_tensor(x), torch.as_tensor(lengths)
-        m = (torch.arange(x.shape[1])[None, :] < n[:, None]).float()
-        w = (x[..., 0] * m).sum(0) / m.sum(0).clamp_min(1)
-        self.step_weights.copy_(torch.where(m.sum(0) > 0, w, torch.zeros_like(w)).to(self.step_weights))
+        self.step_weights.copy_(_step_weights(x, lengths).to(self.step_weights))
         return self
 
-    def parts(self,
-              x, # (batch, steps, x_dim) sequences, zero-padded
-              lengths, # (batch,) number of real steps
-             ) -> tuple: # (per-jet mean MSE, per-jet weighted mean KL)
-        "Run the VRNN over the batch; z is sampled in training mode and the posterior mean otherwise."
-        T = int(lengths.max())
-        h = x.new_zeros(len(x), self.h_dim)
-        mse, kl = x.new_zeros(len(x)), x.new_zeros(len(x))
-        for t in range(T):
-            xt, m = x[:, t], (lengths > t).to(x.dtype)
-            fx = self.phi_x(xt)
-            pm, plv = self.prior(h).chunk(2, dim=1)
-            qm, qlv = self.encoder(torch.cat([fx, h], 1)).chunk(2, dim=1)
-            z = qm + torch.randn_like(qm) * (0.5 * qlv).exp() if self.training else qm
-            fz = self.phi_z(z)
-            rec = self.decoder(torch.cat([fz, h], 1))
-            kl_t = 0.5 * (plv - qlv + (qlv.exp() + (qm - pm).pow(2)) / plv.exp() - 1).sum(1)
-            mse = mse + m * (rec - xt).pow(2).mean(1)
-            kl = kl + m * self.step_weights[t] * kl_t
-            h = self.rnn(torch.cat([fx, fz], 1), h)
-        n = lengths.to(x.dtype).clamp_min(1)
-        return mse / n, kl / n
+    def parts(self, x, lengths) -> tuple:
+        "Per-jet mean MSE and weighted mean KL of zero-padded sequences x with their lengths."
+        return _vrnn_parts(self, x, lengths)
 
     def loss(self, x, lengths):
         "Per-jet loss: MSE + kl_weight * weighted KL, averaged over the real steps."

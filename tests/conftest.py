@@ -15,6 +15,7 @@ def shared():
     d = _shared()
     if d is None:
         pytest.skip(
-            "../shared/data is absent (a user checkout): real-file tests need the development layout or $JETAD_SHARED_DATA"
+            "../shared/data is absent (a user checkout): real-file tests need the development layout or "
+            "$JETAD_SHARED_DATA"
         )
     return d

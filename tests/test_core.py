@@ -7,7 +7,9 @@ from jetad_nb.core import atomic_path
 from jetad_nb.core import atomic_write
 from jetad_nb.core import cache_dir
 from jetad_nb.core import check_file
+from jetad_nb.core import data_dir
 from jetad_nb.core import get_device
+from jetad_nb.core import package_dir
 from jetad_nb.core import seed_everything
 
 
@@ -54,3 +56,10 @@ def test_check_file(tmp_path):
         check_file(tmp_path / "x.root")
     with pytest.raises(JetADError, match="is not a file"):
         check_file(tmp_path)
+
+def test_package_dir_and_data_dir(monkeypatch, tmp_path):
+    assert (package_dir() / "core.py").is_file() and (package_dir() / "presets").is_dir()
+    monkeypatch.delenv("JETAD_DATA", raising=False)
+    assert data_dir() == package_dir().parent / "data"
+    monkeypatch.setenv("JETAD_DATA", str(tmp_path))
+    assert data_dir() == tmp_path and package_dir().name == "jetad_nb"   # the data moves, the package does not

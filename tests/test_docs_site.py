@@ -1,4 +1,4 @@
-"""Browser test of the documentation site: serve `_docs/` (built by `make docs`) and load every page in headless Chromium.
+"""Browser test of the documentation site: serve `_docs/` (built by `make docs`), load every page in headless Chromium.
 
 Checks: every internal link answers 200, every image decodes (naturalWidth > 0), every page has the sidebar and
 the API entries of its module; saves a screenshot of the index to `_docs/_screenshots/index.png`.
@@ -106,7 +106,8 @@ def _status(url, cache={}):
     return cache[url]
 
 def check_page(driver, base:str, page:str):
-    "Load base+page; return (problems, page facts). Problems: broken internal links and anchors, images that do not decode."
+    "Load base+page; return (problems, page facts). Problems: broken internal links and anchors, images that "
+    "do not decode."
     driver.get(base + page)
     info = driver.execute_script(_PAGE_JS)
     problems, ids = [], set(info["ids"])
@@ -128,13 +129,15 @@ def check_page(driver, base:str, page:str):
 def test_checker_finds_broken_link_and_image(tmp_path, driver, serve):
     "A page with a broken link and a missing image is reported; its clean twin is not."
     png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-    ok = f'<html><body id="top"><a href="b.html">b</a> <a href="#top">up</a><img src="data:image/png;base64,{png}"></body></html>'
+    ok = (f'<html><body id="top"><a href="b.html">b</a> <a href="#top">up</a>'
+          f'<img src="data:image/png;base64,{png}"></body></html>')
     (tmp_path / "a.html").write_text(ok)
     (tmp_path / "b.html").write_text(ok)
     (tmp_path / "broken.html").write_text(
         ok.replace(
             "</body>",
-            '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><img src="missing.png"><img src="data:image/png;base64,AAAA"></body>',
+            '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><img src="missing.png"><img '
+            'src="data:image/png;base64,AAAA"></body>',
         )
     )
     base = serve(tmp_path)

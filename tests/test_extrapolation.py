@@ -1,140 +1,37 @@
-"""Method E pieces: flows against analytic likelihoods, classifier weights against known density ratios, SIC/floor,
-injection, splits, scaling, the events cache."""
+"""Method E pieces: the MC distortion, FETA's transport, SALAD's weights, the data split, the runner and the scan on a
+toy, the events cache."""
 import numpy as np
 import pytest
 import torch
 
 from jetad_nb.core import JetADError
-from jetad_nb.evaluate import fpr_floor
-from jetad_nb.evaluate import max_sic
-from jetad_nb.evaluate import sic_at_rejection
+from jetad_nb.extrapolation import METHODS
 from jetad_nb.extrapolation import Salad
 from jetad_nb.extrapolation import Transport
 from jetad_nb.extrapolation import distort
-from jetad_nb.extrapolation import split_data
+from jetad_nb.extrapolation import injection_scan
+from jetad_nb.extrapolation import region_parts
 from jetad_nb.io import Events
 from jetad_nb.io import read_events_h5
 from jetad_nb.io import write_events_h5
-from jetad_nb.train import predict
 from jetad_nb.weak import Flow
-from jetad_nb.weak import MinMax
-from jetad_nb.weak import anomaly_scores
-from jetad_nb.weak import classify
-from jetad_nb.weak import crop_weights
 from jetad_nb.weak import in_region
-from jetad_nb.weak import inject
-from jetad_nb.weak import odds_weights
-from jetad_nb.weak import sic_summary
-from jetad_nb.weak import train_classifier
-from jetad_nb.weak import train_density
+from jetad_nb.weak import scan_results_rows
+from jetad_nb.weak import split_data
 
-
-def test_flow_loglik_of_known_gaussian():
-    "x ~ N(A c, diag(0.3, 0.7)^2): the trained flow's mean log-likelihood approaches the Gaussian's -entropy."
-    rng = np.random.default_rng(0)
-    c = rng.uniform(-1, 1, (12000, 2)).astype(np.float32)
-    sig = np.array([0.3, 0.7])
-    x = (c @ np.array([[1.0, 0.5], [-0.5, 1.0]]) + sig * rng.normal(size=(12000, 2))).astype(np.float32)
-    fl = train_density(
-        Flow(2, 2, transforms=3, hidden=(32, 32)),
-        x[:10000],
-        c[:10000],
-        epochs=30,
-        batch_size=256,
-        lr=3e-3,
-        patience=5,
-        device="cpu",
-        show_progress=False,
-    )
-    ll = predict(fl, (x[10000:], c[10000:]))["log_prob"].mean()
-    exact = -np.sum(np.log(sig * np.sqrt(2 * np.pi))) - 1.0
-    assert abs(ll - exact) < 0.06, (ll, exact)
-    s = fl.sample(np.repeat(c[:1], 20000, 0))                   # samples at one context follow the right Gaussian
-    np.testing.assert_allclose(s.std(0), sig, rtol=0.1)
-
-@pytest.mark.parametrize("n0,n1", [(20000, 20000), (30000, 8000)])
-def test_classifier_odds_recover_density_ratio(n0, n1):
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(0, 1, (n0, 1)), rng.normal(0.5, 1, (n1, 1))
-    clf = train_classifier(a, b, epochs=25, batch_size=512, device="cpu")
-    x = np.linspace(-1, 1, 9)[:, None].astype(np.float32)
-    p = classify(clf, x)
-    np.testing.assert_allclose(
-        p / (1 - p), np.exp(0.5 * x[:, 0] - 0.125), rtol=0.12
-    )  # class balancing: no n1/n0 factor
-
-def test_weights_make_classes_indistinguishable():
-    "Class 0 ~ N(0,1) weighted by the true ratio to N(0.5,1) looks like class 1: p ~ 0.5 everywhere."
-    rng = np.random.default_rng(2)
-    a, b = rng.normal(0, 1, (30000, 1)), rng.normal(0.5, 1, (30000, 1))
-    w = np.exp(0.5 * a[:, 0] - 0.125)
-    clf = train_classifier(a, b, w0=w, epochs=15, batch_size=512, device="cpu")
-    p = classify(clf, np.linspace(-1, 1.5, 6)[:, None].astype(np.float32))
-    np.testing.assert_allclose(p, 0.5, atol=0.05)
-
-def test_ensemble_and_errors():
-    rng = np.random.default_rng(3)
-    a, b = rng.normal(0, 1, (2000, 2)), rng.normal(1, 1, (2000, 2))
-    clfs = [train_classifier(a, b, epochs=3, seed=s, device="cpu") for s in (0, 1)]
-    x = rng.normal(size=(50, 2)).astype(np.float32)
-    np.testing.assert_allclose(classify(clfs, x), (classify(clfs[0], x) + classify(clfs[1], x)) / 2, rtol=1e-6)
-    with pytest.raises(JetADError, match="both classes"):
-        train_classifier(a[:0], b)
-
-def test_ensembles_of_different_seeds_share_no_member():
-    "Ensemble seed s trains members s*n+k: seeds 0, 1, 2 give independent ensembles (a band over seeds is a real spread)."
-    rng = np.random.default_rng(5)
-    ev = lambda loc, n: Events(np.zeros((n, 1)), rng.normal(loc, 1, (n, 2)), np.zeros(n, bool))
-    t, d, test = ev(0, 600), ev(0.5, 600), ev(0.2, 40)
-    kw = dict(epochs=2, device="cpu")
-    two = anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=2, seed=1, **kw)
-    ones = [anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=1, seed=s, **kw) for s in (2, 3)]
-    np.testing.assert_allclose(two, (ones[0] + ones[1]) / 2, rtol=1e-5)      # members 2 and 3, not 1 and 2
-    assert not np.allclose(two, anomaly_scores(t, np.ones(len(t)), d, test, n_ensemble=2, seed=0, **kw))
-
-def test_crop_and_odds():
-    w = np.r_[np.ones(1000), 500.0]
-    c = crop_weights(w)
-    assert c[-1] == pytest.approx(w.mean() + 3 * w.std()) and (c[:-1] == 1).all()
-    np.testing.assert_allclose(odds_weights(np.array([0.2, 0.5, 0.8]), None), [0.25, 1, 4])
-    assert np.isfinite(odds_weights(np.array([0.0, 1.0]), None)).all()
-
-def test_sic_and_floor_on_hand_made_scores():
-    y = np.r_[np.zeros(10000), np.ones(1000)]
-    s = np.r_[np.arange(10000) / 10000, 2 + np.arange(1000) / 1000]            # perfect separation
-    assert fpr_floor(10000) == pytest.approx(1 / 1600)
-    assert max_sic(y, s) == pytest.approx(1 / np.sqrt(7 / 10000), rel=0.02)  # best cut at the floor (7 background pass)
-    assert sic_at_rejection(y, s, 1000) == pytest.approx(np.sqrt(1000))
-    assert np.isnan(sic_at_rejection(y, s, 1e4))                                  # 1e-4 < floor 6.25e-4
-    rng = np.random.default_rng(0)
-    rand = rng.uniform(size=len(y))
-    summ = sic_summary(y, rand)
-    assert abs(summ["auc"] - 0.5) < 0.03 and summ["max_sic"] < 2.0 and summ["fpr_floor"] == pytest.approx(1 / 1600)
 
 def events(n, seed, sig=False):
     rng = np.random.default_rng(seed)
     return Events(rng.normal(size=(n, 2)), rng.normal(size=(n, 3)), np.full(n, sig))
 
-def test_injection_and_split():
-    b, s = events(20000, 0), events(3000, 1, True)
-    lower = [0.5, 0.5]
-    for sb in (0.0, 0.01, 0.1):
-        d = inject(b, s, sb, lower, seed=3)
-        sr = in_region(d.c, lower)
-        assert d.signal[sr].sum() == round(sb * in_region(b.c, lower).sum())
-        assert (~d.signal).sum() == len(b)
-    with pytest.raises(JetADError, match="s_over_b"):
-        inject(b, s, -0.1, lower)
-    parts = split_data(b, lower, seed=1)
-    assert sum(len(p) for p in parts.values()) == len(b)
+def test_split_data():
+    b = events(20000, 0)
+    parts = split_data(b, seed=1)
+    assert [len(parts[k]) for k in ("ideal", "test", "data")] == [5000, 5000, 10000]
     keys = [set(map(tuple, np.round(p.c, 9))) for p in parts.values()]
     assert not (keys[0] & keys[1]) and not (keys[1] & keys[2])
 
-def test_minmax_and_distort():
-    x = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 10, 100]
-    s = MinMax.fit(x)(x)
-    np.testing.assert_allclose(s.min(0), -2.5, atol=1e-5)
-    np.testing.assert_allclose(s.max(0), 2.5, atol=1e-5)
+def test_distort():
     e = Events(np.array([[1000.0, 50.0]]), np.array([[6000.0, 0.25, 0.25, 0.25, 0.25]]), np.array([False]))
     d = distort(e)
     assert (
@@ -143,6 +40,42 @@ def test_minmax_and_distort():
         and d.x[0, 1] == pytest.approx(0.25**1.1)
     )
     assert e.c[0, 1] == 50.0    # the input is not changed
+
+def test_region_parts_cover_every_sample():
+    data, mc, tb, ts = events(3000, 0), events(4000, 1), events(1000, 2), events(500, 3, True)
+    p = region_parts(data, mc, events(1000, 4), tb, ts, events(500, 5, True), [0.0, 0.0], seed=2)
+    assert len(p["data_sr"]) + len(p["data_cr"]) == len(data)
+    assert len(p["mc_sr"]) + len(p["mc_fit"]) + len(p["mc_hold"]) == len(mc)
+    assert abs(len(p["mc_fit"]) - len(p["mc_hold"])) <= 1 and in_region(p["ideal_sr"].c, [0.0, 0.0]).all()
+    assert len(p["test"]) == in_region(tb.c, [0.0, 0.0]).sum() + in_region(ts.c, [0.0, 0.0]).sum()
+
+def _toy(n, kind, rng, t=np.pi / 4):
+    "The toy of 13_extrapolation_toy: context (m1, m2), one feature that drifts with the context."
+    c = rng.normal(2.8, 0.5, (n, 2)) if kind == "signal" else rng.normal(-1.0, 2.0 if kind == "data" else 2.8, (n, 2))
+    x = rng.normal(0.5 * (np.cos(t) * c[:, 0] + np.sin(t) * c[:, 1]), 1.0)[:, None]
+    return Events(c.astype(np.float32), x.astype(np.float32), np.full(n, kind == "signal"))
+
+def test_injection_scan_on_the_toy_to_results_rows():
+    "Every method runs at two S/B values; the bounds have no closure; the rows name the search and the S/B."
+    rng = np.random.default_rng(0)
+    bkg, mc, sig = _toy(8000, "data", rng), _toy(8000, "mc", rng), _toy(1500, "signal", rng)
+    torch.manual_seed(0)
+    res, curves = injection_scan(
+        bkg, mc, sig, np.array([1.0, 1.0]), [0.0, 0.05], [0], n_ensemble=1, oversample=2, show_progress=False,
+        clf_kwargs={"epochs": 5, "batch_size": 512, "device": "cpu"},
+        flow_kwargs={"epochs": 2, "batch_size": 512, "device": "cpu", "show_progress": False},
+        flow_arch={"transforms": 1, "hidden": (16,)},
+    )
+    assert res.method.tolist() == list(METHODS) * 2 and res.s_over_b.tolist() == [0.0] * 5 + [0.05] * 5
+    t = res.set_index(["s_over_b", "method"])
+    assert t.loc[(0.05, "salad"), "n_signal_sr"] > 0 and (t.loc[0.0, "n_signal_sr"] == 0).all()
+    assert t.closure_auc.loc[(0.05, ["idealized", "supervised"])].isna().all()
+    assert t.closure_auc.loc[(0.05, ["salad", "cathode", "feta"])].between(0.3, 0.7).all()
+    assert t.auc.between(0, 1).all() and (t.n_test_bkg == t.n_test_bkg.iloc[0]).all()   # one test set per seed
+    rows = scan_results_rows(res, curves, "toy", "extrapolation", "test", "13_extrapolation_toy", {"n_data": 8000},
+                             ["closure_auc"])
+    assert [r["method"] for r in rows[:2]] == ["salad (extrapolation)", "cathode (extrapolation)"]
+    assert rows[-1]["signal"] == "toy S/B=0.05" and rows[-1]["auc"] == pytest.approx(t.loc[(0.05, "supervised"), "auc"])
 
 def test_transport_identity_start_and_inverse():
     fl = Flow(3, 2, hidden=(8, 8))

@@ -87,7 +87,7 @@ def test_dask_two_workers_equals_serial(tmp_path):
     np.testing.assert_array_equal(ak.flatten(a.constituents.eta).to_numpy(), ak.flatten(b.constituents.eta).to_numpy())
 
 def test_cli_generate(tmp_path, capsys):
-    from jetad_nb.run import main
+    from jetad_nb.cli import main
     assert (
         main(
             [

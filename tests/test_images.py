@@ -95,7 +95,9 @@ def test_steps_invariants():
     hard = np.array([f + np.argmax(w[f:f + c]) for f, c in zip(first, counts)])
     assert np.all(xf[hard] >= 0) and np.all(yf[hard] >= 0)
 
-@pytest.mark.parametrize("centre,rotate,flip", [(True, True, True), (False, False, False), (True, False, True), (True, True, False)])
+@pytest.mark.parametrize(
+    "centre,rotate,flip", [(True, True, True), (False, False, False), (True, False, True), (True, True, False)]
+)
 def test_compiled_path_matches_steps(centre, rotate, flip):
     jets = random_jets(400, 2)
     flat, jet, counts = flatten_jets(jets)
@@ -173,3 +175,14 @@ def test_fit_channel_stats():
 
 def test_pf_class_covers_classes():
     assert set(pf_class([11, -11, 13, -13, 22, 211, -211, 130], [-1, 1, -1, 1, 0, 1, -1, 0])) == set(PDGID_CLASSES)
+
+def test_load_jets_reads_through_read_jets(tmp_path):
+    from jetad_nb.core import data_dir
+    from jetad_nb.images import load_jets
+    from jetad_nb.io import Events
+    from jetad_nb.io import write_events_h5
+    t = load_jets(data_dir() / "qcd.root", n_leading=1)       # a Delphes-format file, read with its reader
+    assert len(t) > 0 and ak.all(t["rank"] == 0)
+    f = write_events_h5(tmp_path / "e.h5", {"a": Events(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1, bool))})
+    with pytest.raises(JetADError, match="an events file, not a jet file"):
+        load_jets(f)

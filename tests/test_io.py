@@ -177,7 +177,7 @@ def test_jet_table_sentinels_and_order():
     t = _tiny_table()
     assert np.isnan(t.tau1.to_numpy()).all()
     assert np.isnan(ak.flatten(t.constituents.d0err).to_numpy()).all()
-    with pytest.raises(ValueError, match="expected shape"):
+    with pytest.raises(JetADError, match="jet field 'eta': expected shape"):
         io.jet_table(
             dict(pt=[1.0, 2.0], eta=[0.0], phi=[0.0, 0.0], mass=[1.0, 1.0], event=[0, 1], rank=[0, 0]),
             dict(pt=[], eta=[], phi=[], energy=[]),
@@ -207,26 +207,6 @@ def test_links_group_and_sort_constituents():
     ]  # invalid link and zero-pT placeholder dropped, pT order
     t2 = io._assemble(jets, cands, gj, gc, np.array([False, True, True]))
     assert t2.constituents.pt.tolist() == [[5.0], [9.0, 7.0]]
-
-def test_match_by_dr_phi_wrap_and_nearest():
-    lj, lc = io.match_by_dr(ak.Array([[0.0, 0.0], []]), ak.Array([[3.0, -1.0], []]),
-                            ak.Array([[0.0, 0.0, 0.0], [1.0]]), ak.Array([[-3.1, -0.5, 1.5], [0.0]]), r=0.9)
-    assert lj.tolist() == [[0, 1], []] and lc.tolist() == [[0, 1], []]
-
-@pytest.mark.parametrize("n", [1, 2, 3])
-def test_nsubjettiness_n_prong(n):
-    # n hard, well-separated prongs: tau_n ~ 0 while tau_{n-1} is large
-    rng = np.random.default_rng(n)
-    centres = (
-        [(0.5 * np.cos(2 * np.pi * k / n), 0.5 * np.sin(2 * np.pi * k / n)) for k in range(n)] if n > 1 else [(0, 0)]
-    )
-    eta = np.concatenate([c[0] + rng.normal(0, 0.01, 10) for c in centres])
-    phi = np.concatenate([c[1] + rng.normal(0, 0.01, 10) for c in centres])
-    pt = np.full(len(eta), 10.0)
-    tau = io.nsubjettiness(ak.Array([{"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}]), n_max=4)[0]
-    assert tau[n - 1] < 0.03
-    if n > 1:
-        assert tau[n - 2] > 0.2
 
 def test_delphes_writer_round_trip_many_chunks(tmp_path):
     def chunk(seed):
@@ -273,3 +253,23 @@ def test_cache_rejects_unknown_compression(tmp_path):
     with pytest.raises(JetADError, match="compression: expected"):
         io.write_jets_h5(_tiny_table(), tmp_path / "c.h5", compression="zstd")
     assert list(tmp_path.iterdir()) == []
+
+def test_read_jets_refuses_events_files_and_passes_show_progress(tmp_path):
+    ev = io.Events(np.zeros((2, 2)), np.zeros((2, 3)), np.array([False, True]))
+    f = io.write_events_h5(tmp_path / "e.h5", {"a": ev})
+    assert io.detect_format(f) == "events"
+    with pytest.raises(JetADError, match="an events file, not a jet file"):
+        io.read_jets(f)
+    cache = io.write_jets_h5(_tiny_table(), tmp_path / "t.h5")
+    assert len(io.read_jets(cache, show_progress=False)) == 5     # a cache reader has no progress bar
+
+def test_readers_refuse_empty_path_lists():
+    for reader in (io.read_delphes, io.read_pfnano):
+        with pytest.raises(JetADError, match="paths: expected at least one"):
+            reader([])
+
+def test_unreadable_hdf5_is_a_clean_error(tmp_path):
+    f = tmp_path / "cut.h5"
+    f.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)       # HDF5 signature, then nothing
+    with pytest.raises(JetADError, match="cut.h5: not a readable HDF5 file"):
+        io.detect_format(f)

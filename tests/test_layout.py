@@ -48,7 +48,9 @@ def test_index_map_lists_every_module_with_its_imports():
     mapped = index_map()
     assert sorted(mapped) == modules(), "the index page's map must list every module once"
     for m in modules():
-        assert mapped[m][1] == package_imports(m)[0], f"{m}: map says {sorted(mapped[m][1])}, code imports {sorted(package_imports(m)[0])}"
+        assert mapped[m][1] == package_imports(m)[0], (
+            f"{m}: map says {sorted(mapped[m][1])}, code imports {sorted(package_imports(m)[0])}"
+        )
 
 
 def test_imports_go_down_the_floors():
@@ -56,4 +58,6 @@ def test_imports_go_down_the_floors():
     for m, (floor, deps) in mapped.items():
         for d in deps:
             assert mapped[d][0] < floor, f"{m} (floor {floor}) imports {d} (floor {mapped[d][0]})"
-        assert floor == 1 + max((mapped[d][0] for d in deps), default=-1), f"{m}: floor should be one above its highest import"
+        assert floor == 1 + max((mapped[d][0] for d in deps), default=-1), (
+            f"{m}: floor should be one above its highest import"
+        )

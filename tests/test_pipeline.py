@@ -11,9 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from jetad_nb.cli import main
 from jetad_nb.core import JetADError
+from jetad_nb.core import package_dir
+from jetad_nb.run import NotebookFailed
+from jetad_nb.run import load_preset
+from jetad_nb.run import nbs_dir
 from jetad_nb.run import notebook_parameters
 from jetad_nb.run import pipeline_notebooks
+from jetad_nb.run import preset_names
 from jetad_nb.run import read_manifest
 from jetad_nb.run import resolve_parameters
 from jetad_nb.run import run_pipeline
@@ -58,11 +64,11 @@ def nbdir(tmp_path):
     d = tmp_path / "nbs"
     d.mkdir()
     for k, m in [("01_first", "A"), ("02_second", "B")]:
-        _nb(
-            d / f"{k}.ipynb",
-            f'method = "{m}"   # method name (with a = sign in the comment)\nsleep_s = 0.0  # seconds\nfail = False  # raise\nresults_path = None  # results\nseeds = [0, 1]  # seeds',
-            RESULT_CELL,
+        params = (
+            f'method = "{m}"   # method name (with a = sign in the comment)\nsleep_s = 0.0  # seconds\n'
+            "fail = False  # raise\nresults_path = None  # results\nseeds = [0, 1]  # seeds"
         )
+        _nb(d / f"{k}.ipynb", params, RESULT_CELL)
     return d
 
 def test_parameters_parsed_with_types_and_help(nbdir):
@@ -88,9 +94,12 @@ def test_parameters_checked_before_running(nbdir):
 
 def test_failure_names_cell_keeps_partial_and_no_summary(nbdir, tmp_path):
     runs = tmp_path / "runs"
-    with pytest.raises(JetADError, match=r"02_second: cell \d+ failed with ValueError: deliberate failure \(partial notebook kept"):
+    msg = r"02_second: cell \d+ failed with ValueError: deliberate failure \(partial notebook kept"
+    with pytest.raises(NotebookFailed, match=msg) as e:   # its own class, still a JetADError
         run_pipeline("r", runs, notebooks=pipeline_notebooks(nbdir), overrides=[("02.fail", True)], log=lambda s: None)
     out = runs / "r"
+    assert isinstance(e.value, JetADError) and e.value.notebook == "02_second"
+    assert e.value.partial == out / "02_second.ipynb"
     assert (
         (out / "02_second.ipynb").exists() and not (out / "results.csv").exists() and not (out / "report.html").exists()
     )
@@ -132,7 +141,7 @@ def test_sigint_then_rerun_completes(nbdir, tmp_path):
     cmd = [
         sys.executable,
         "-c",
-        "import sys; from jetad_nb.run import main; sys.exit(main(sys.argv[1:]))",
+        "import sys; from jetad_nb.cli import main; sys.exit(main(sys.argv[1:]))",
         "run",
         "--nbs",
         str(nbdir),
@@ -177,17 +186,43 @@ def test_sigint_then_rerun_completes(nbdir, tmp_path):
     assert sorted(pd.read_csv(out / "results.csv").method) == ["A", "B"] and (out / "report.html").exists()
 
 def test_cli_refuses_bad_parameters_with_exit_2(nbdir, tmp_path, capsys):
-    from jetad_nb.run import main
     assert main(["run", "--nbs", str(nbdir), "--runs-dir", str(tmp_path), "-p", "fail", "maybe"]) == 2
     assert "parameter 'fail' expects bool" in capsys.readouterr().err
     assert not (tmp_path / "default").exists() or not any((tmp_path / "default").glob("*.ipynb"))
     assert main(["run", "--nbs", str(nbdir), "--list"]) == 0
     assert "sleep_s" in capsys.readouterr().out
 
+def test_cli_failed_notebook_exits_1(nbdir, tmp_path, capsys):
+    argv = ["run", "--nbs", str(nbdir), "--runs-dir", str(tmp_path), "--only", "02", "-p", "02.fail", "true"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "jetad: notebook failed: 02_second: cell" in err and "deliberate failure" in err
+
+def test_every_preset_resolves_against_the_notebooks():
+    "Each shipped preset names current notebooks and parameters with values of the right types (read as a config)."
+    nbs = pipeline_notebooks()
+    assert preset_names() == ["production", "tutorial"]
+    for name in preset_names():
+        resolve_parameters(nbs, config=load_preset(name), data_dir_="/d")   # a config is checked strictly
+    r = resolve_parameters(nbs, "production", data_dir_="/d")
+    assert r["08_autoencoder"]["epochs"] == 40 and r["11_vrnn"]["qcd_path"] == "/d/qcd_hi.h5"
+    with pytest.raises(JetADError, match="preset: expected one of production, tutorial, got 'huge'"):
+        load_preset("huge")
+
+def test_presets_ship_in_the_package():
+    for name in ("tutorial", "production"):
+        assert (package_dir() / "presets" / f"{name}.yaml").is_file()
+    assert "recursive-include jetad_nb/presets *.yaml" in (package_dir().parent / "MANIFEST.in").read_text()
+
+def test_nbs_dir_does_not_follow_the_data(monkeypatch, tmp_path):
+    before = nbs_dir()
+    monkeypatch.setenv("JETAD_DATA", str(tmp_path))
+    assert nbs_dir() == before == package_dir().parent / "nbs"
+
 def test_production_preset_reads_only_what_make_production_writes():
-    "Every {data}/... file of the production preset is an output of `make_production`, with the samples the notebook reads."
+    "Every {data}/... file of the production preset is an output of `make_production` with the samples read."
     from jetad_nb.generate import PRODUCTION
-    from jetad_nb.run import PRESETS
+    production = load_preset("production")
     def paths(v):
         if isinstance(v, str):
             return [v] if v.startswith("{data}/") else []
@@ -196,11 +231,11 @@ def test_production_preset_reads_only_what_make_production_writes():
         if isinstance(v, (list, tuple)):
             return [p for x in v for p in paths(x)]
         return []
-    used = {p[len("{data}/"):] for d in PRESETS["production"].values() for v in d.values() for p in paths(v)}
+    used = {p[len("{data}/"):] for d in production.values() for v in d.values() for p in paths(v)}
     assert used and used <= set(PRODUCTION), used - set(PRODUCTION)
     nbs = {p.stem: p for p in pipeline_notebooks()}
     defaults = lambda nb: {k: v["default"] for k, v in notebook_parameters(nbs[nb]).items()}
     assert {"qcd", "qcd_mc"} <= {k for f in ("extrap/qcd.h5", "extrap/qcd_mc.h5") for k in PRODUCTION[f]}
     assert defaults("14_extrapolation_physics")["signal"] in PRODUCTION["extrap/hv.h5"]
-    d12 = defaults("15_resonant_search") | PRESETS["production"]["15_resonant_search"]
+    d12 = defaults("15_resonant_search") | production["15_resonant_search"]
     assert {d12["background"], d12["signal"], "qcd_loose"} <= set(PRODUCTION["lhco_events.h5"])

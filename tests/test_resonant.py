@@ -1,4 +1,4 @@
-"""Resonant search (12): features against direct four-vector sums, scalers, the KDE window sampler, splits and
+"""Resonant search (15): features against direct four-vector sums, scalers, the KDE window sampler, splits and
 injection with a window, and an end-to-end run on synthetic events where the answer is known."""
 import awkward as ak
 import numpy as np
@@ -12,13 +12,15 @@ from jetad_nb.resonant import Preprocess
 from jetad_nb.resonant import mjj_ratio
 from jetad_nb.resonant import regions
 from jetad_nb.resonant import resonant_features
+from jetad_nb.resonant import resonant_scan
 from jetad_nb.resonant import run_resonant
 from jetad_nb.resonant import sample_window
 from jetad_nb.resonant import split_background
-from jetad_nb.resonant import split_signal
 from jetad_nb.resonant import x_only
 from jetad_nb.weak import in_region
 from jetad_nb.weak import inject
+from jetad_nb.weak import scan_results_rows
+from jetad_nb.weak import split_signal
 
 
 def _table(rng, n):
@@ -163,6 +165,21 @@ def test_run_resonant_on_synthetic_events():
     )
     with pytest.raises(JetADError, match="empty region"):
         run_resonant(data, p["ideal"], p["test"], sp["train"], (5.0, 6.0), (4.0, 7.0), methods=["cwola"])
+
+def test_resonant_scan_injects_per_point_and_gives_rows():
+    "CWoLa alone on synthetic events at S/B 0 and 0.1 with two seeds: the SR data hold the injected signal."
+    rng = np.random.default_rng(1)
+    n = 20000
+    m = rng.uniform(-2, 2, n)
+    bkg = Events(m[:, None], rng.normal(size=(n, 2)), np.zeros(n, bool))
+    sig = Events(rng.normal(0, 0.1, (3000, 1)), rng.normal(3, 0.5, (3000, 2)), np.ones(3000, bool))
+    res, curves = resonant_scan(bkg, sig, (-0.4, 0.4), (-2.0, 2.0), [0.0, 0.1], [0, 1], show_progress=False,
+                                methods=["cwola"], n_ensemble=1, clf_kwargs={"epochs": 3, "device": "cpu"})
+    assert res[["s_over_b", "seed"]].values.tolist() == [[0.0, 0], [0.0, 1], [0.1, 0], [0.1, 1]]
+    assert (res.n_signal_sr[:2] == 0).all()
+    np.testing.assert_allclose(res.n_signal_sr[2:] / (res.n_data_sr[2:] - res.n_signal_sr[2:]), 0.1, atol=0.002)
+    rows = scan_results_rows(res, curves, "toy", "resonant", columns=["flow_auc", "s_over_sqrt_b"])
+    assert [r["method"] for r in rows] == ["cwola (resonant)"] * 4 and rows[2]["signal"] == "toy S/B=0.1"
 
 def test_regions_and_preprocess_edges():
     ev = Events(np.array([[2700.0], [2900], [3500], [3800], [4500]]), np.arange(10.0).reshape(5, 2), np.zeros(5, bool))

@@ -1,4 +1,7 @@
-"""The shared training loop (fit), checkpoints and resume, and the convolutional AE's per-jet scores."""
+"""The shared training loop (fit), checkpoints and resume, the shared split (split_indices), and the convolutional AE's
+per-jet scores."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,7 @@ from jetad_nb.train import History
 from jetad_nb.train import fit
 from jetad_nb.train import load_best
 from jetad_nb.train import predict
+from jetad_nb.train import split_indices
 
 
 class Quad(nn.Module):
@@ -116,3 +120,46 @@ def test_convae_learns_a_fixed_image():
 def test_elbow():
     assert elbow([2, 4, 6, 8, 12, 16, 24, 32], [10, 6, 3, 1.2, 1.0, 0.95, 0.9, 0.88]) == 8
     assert elbow([4, 8], [2, 1]) == 8  # two points: the lower loss
+
+def old_split(n, sizes, rng, fill_last):
+    "The model notebooks' split before `split_indices` (08/09: sizes rounded down; 10/11: test takes the rest)."
+    order = rng.permutation(n)
+    s = list(sizes)
+    if sum(s) > n:
+        f = n / sum(s)
+        s = [int(x * f) for x in s]
+        if fill_last:
+            s[-1] = n - sum(s[:-1])
+    return np.split(order[:sum(s)], np.cumsum(s)[:-1])
+
+@pytest.mark.parametrize("n", [2220, 2850, 2999, 5000, 28365])
+@pytest.mark.parametrize("sizes,fill_last", [((800, 1500, 400), False), ((700, 1500, 400), False),
+                                             ((1600, 400, 900), True), ((1500, 400, 800), True),
+                                             ((20000, 4000, 6000), True)])
+def test_split_indices_equals_the_notebooks_split(n, sizes, fill_last):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g_old, g_new = np.random.default_rng(0), np.random.default_rng(0)
+        new = split_indices(n, dict(zip("abc", sizes)), g_new, fill_last=fill_last)
+    for a, b in zip(old_split(n, sizes, g_old, fill_last), new):
+        np.testing.assert_array_equal(a, b)
+    assert g_old.random() == g_new.random()   # the generator advanced by the same draws
+    if n == 28365 and sizes[0] == 20000:
+        assert [len(i) for i in new] == [18910, 3782, 5673]   # the VRNN production run's split
+
+def test_split_indices_seed_shrink_and_errors():
+    a = split_indices(50, {"train": 30, "val": 10}, rng=7)
+    b = split_indices(50, {"train": 30, "val": 10}, rng=np.random.default_rng(7))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and not set(a[0]) & set(a[1])
+    with pytest.warns(UserWarning, match="only 30 samples: split shrunk to train/val = 22/7"):
+        assert [len(i) for i in split_indices(30, {"train": 30, "val": 10})] == [22, 7]
+    with pytest.warns(UserWarning, match="train/val = 22/8"):
+        assert [len(i) for i in split_indices(30, {"train": 30, "val": 10}, fill_last=True)] == [22, 8]
+    with pytest.raises(JetADError, match=r"sizes: requested train/val = 30/10 \(40\), 30 available"):
+        split_indices(30, {"train": 30, "val": 10}, shrink=False)
+    with pytest.raises(JetADError, match="without an empty set"):
+        split_indices(3, {"train": 30, "val": 1, "test": 1})
+    for bad, what in [((0, {"a": 1}), "n: expected"), ((5, {}), "sizes: expected"), ((5, {"a": 1.5}), "sizes"),
+                      ((5, {"a": -1}), "sizes"), ((5, {"a": 1}, "seed"), "rng: expected")]:
+        with pytest.raises(JetADError, match=what):
+            split_indices(*bad)

@@ -5,6 +5,7 @@ import torch
 
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
+from jetad_nb.kinematics import delta_phi
 from jetad_nb.vae_constituents import MODES
 from jetad_nb.vae_constituents import ConstituentVAE
 from jetad_nb.vae_constituents import constituent_inputs
@@ -70,7 +71,7 @@ def random_jets(n_jets, seed):
     rep = np.repeat(np.arange(n_jets), counts)
     pt = rng.exponential(30, counts.sum()) + 0.5
     eta = eta0[rep] + rng.normal(0, 0.3, counts.sum())
-    phi = (phi0[rep] + rng.normal(0, 0.3, counts.sum()) + np.pi) % (2 * np.pi) - np.pi
+    phi = delta_phi(phi0[rep] + rng.normal(0, 0.3, counts.sum()), 0.0)   # wrapped into [-pi, pi)
     jets = dict(
         pt=np.bincount(rep, pt),
         eta=eta0,

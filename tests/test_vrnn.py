@@ -5,6 +5,7 @@ import torch
 
 from jetad_nb.core import JetADError
 from jetad_nb.io import jet_table
+from jetad_nb.kinematics import delta_phi
 from jetad_nb.train import fit
 from jetad_nb.train import predict
 from jetad_nb.vae_constituents import padded_p4
@@ -25,7 +26,7 @@ def jets(n_jets, seed, spread=0.3, min_count=1, max_count=60):
     rep = np.repeat(np.arange(n_jets), counts)
     pt = rng.exponential(20, counts.sum()) + 0.3
     eta = eta0[rep] + rng.normal(0, spread, counts.sum())
-    phi = (phi0[rep] + rng.normal(0, spread, counts.sum()) + np.pi) % (2 * np.pi) - np.pi
+    phi = delta_phi(phi0[rep] + rng.normal(0, spread, counts.sum()), 0.0)   # wrapped into [-pi, pi)
     table = jet_table(dict(pt=np.bincount(rep, pt), eta=eta0, phi=phi0, mass=np.zeros(n_jets), event=np.arange(n_jets),
                            rank=np.zeros(n_jets, int)), dict(pt=pt, eta=eta, phi=phi, energy=pt * np.cosh(eta)), counts)
     return table, counts
@@ -89,7 +90,7 @@ def test_rotation_and_boost_invariance():
     x, n, idx = align_jets(t)
     c = t.constituents
     import awkward as ak
-    moved = ak.with_field(t, ak.zip({"pt": c.pt, "eta": c.eta + 0.7, "phi": (c.phi + 1.9 + np.pi) % (2 * np.pi) - np.pi,
+    moved = ak.with_field(t, ak.zip({"pt": c.pt, "eta": c.eta + 0.7, "phi": delta_phi(c.phi + 1.9, 0.0),
                                     "energy": c.pt * np.cosh(c.eta + 0.7)}), "constituents")
     x2, n2, idx2 = align_jets(moved)
     np.testing.assert_array_equal(idx, idx2)
