@@ -17,60 +17,42 @@ from .train import fit
 # %% auto #0
 __all__ = ['ConvAE', 'elbow', 'scan_encoding_dims']
 
-# %% ../nbs/08_autoencoder.ipynb #48aedf01
-def _conv_encoder(
+# %% ../nbs/08_autoencoder.ipynb #9122ad1f
+def _conv_relu(
+    c_in:int, # input channels
+    c_out:int, # output channels
+    kernel:int, # kernel size
+) -> list:
+    "A same-padding convolution and its ReLU: one stage of the encoder and the decoder."
+    return [nn.Conv2d(c_in, c_out, kernel, padding="same"), nn.ReLU()]
+
+# %% ../nbs/08_autoencoder.ipynb #6c48d2bb
+def _conv_halves(
     npix:int, # image pixels per side (a multiple of 4)
     channels:int, # convolution width
     encoding_dim:int, # bottleneck size
-    hidden:int, # dense layer before the bottleneck
+    hidden:int, # dense layer around the bottleneck
     kernel:int, # convolution kernel size
     in_channels:int, # image channels
-) -> nn.Sequential:
-    "Method A's encoder: three convolutions and two 2x2 max-pools, then dense layers down to the bottleneck."
+) -> tuple: # (encoder, decoder)
+    "Method A's encoder (convolutions, 2x2 max-pools, dense layers to the bottleneck) and its mirror, the decoder."
     q, c = npix // 4, channels
-    return nn.Sequential(
-        nn.Conv2d(in_channels, c, kernel, padding="same"),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(c, c, kernel, padding="same"),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(c, c, kernel, padding="same"),
-        nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(q * q * c, hidden),
-        nn.ReLU(),
+    encoder = nn.Sequential(
+        *_conv_relu(in_channels, c, kernel), nn.MaxPool2d(2),
+        *_conv_relu(c, c, kernel), nn.MaxPool2d(2),
+        *_conv_relu(c, c, kernel), nn.Flatten(),
+        nn.Linear(q * q * c, hidden), nn.ReLU(),
         nn.Linear(hidden, encoding_dim),
     )
-
-# %% ../nbs/08_autoencoder.ipynb #c2b7e9f9
-def _conv_decoder(
-    npix:int, # image pixels per side (a multiple of 4)
-    channels:int, # convolution width
-    encoding_dim:int, # bottleneck size
-    hidden:int, # dense layer after the bottleneck
-    kernel:int, # convolution kernel size
-    in_channels:int, # image channels
-) -> nn.Sequential:
-    "The mirror of `_conv_encoder`, with upsampling, ending in a softmax over all pixels (unit-sum images)."
-    q, c = npix // 4, channels
-    return nn.Sequential(
-        nn.Linear(encoding_dim, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, q * q * c),
-        nn.ReLU(),
-        nn.Unflatten(1, (c, q, q)),
-        nn.Conv2d(c, c, kernel, padding="same"),
-        nn.ReLU(),
-        nn.Upsample(scale_factor=2),
-        nn.Conv2d(c, c, kernel, padding="same"),
-        nn.ReLU(),
-        nn.Upsample(scale_factor=2),
-        nn.Conv2d(c, in_channels, kernel, padding="same"),
-        nn.Flatten(),
-        nn.Softmax(dim=1),
-        nn.Unflatten(1, (in_channels, npix, npix)),
+    decoder = nn.Sequential(
+        nn.Linear(encoding_dim, hidden), nn.ReLU(),
+        nn.Linear(hidden, q * q * c), nn.ReLU(), nn.Unflatten(1, (c, q, q)),
+        *_conv_relu(c, c, kernel), nn.Upsample(scale_factor=2),
+        *_conv_relu(c, c, kernel), nn.Upsample(scale_factor=2),
+        nn.Conv2d(c, in_channels, kernel, padding="same"), nn.Flatten(),
+        nn.Softmax(dim=1), nn.Unflatten(1, (in_channels, npix, npix)),   # one softmax over all pixels: unit sum
     )
+    return encoder, decoder
 
 # %% ../nbs/08_autoencoder.ipynb #bd7637d0
 class ConvAE(nn.Module):
@@ -87,8 +69,7 @@ class ConvAE(nn.Module):
         if npix % 4:
             raise JetADError(f"npix: expected a multiple of 4 (two 2x2 poolings), got {npix}")
         self.npix, self.in_channels = npix, in_channels
-        self.encoder = _conv_encoder(npix, channels, encoding_dim, hidden, kernel, in_channels)
-        self.decoder = _conv_decoder(npix, channels, encoding_dim, hidden, kernel, in_channels)
+        self.encoder, self.decoder = _conv_halves(npix, channels, encoding_dim, hidden, kernel, in_channels)
 
     def forward(self, x):
         return self.decoder(self.encoder(x))

@@ -406,6 +406,7 @@ def _plot_results(
 def show_results(
     results=None, # a results DataFrame or file (None: `default_results_path()`)
     dataset:str|None=None, # keep only this dataset
+    notebook:str|None=None, # keep only the rows this notebook wrote
     columns=("method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic",
              "train_time_s"), # printed columns
     plot:bool=True, # draw the bar charts
@@ -414,6 +415,8 @@ def show_results(
     df = results if isinstance(results, pd.DataFrame) else read_results(results)
     if dataset is not None:
         df = df[df.dataset == dataset]
+    if notebook is not None:
+        df = df[df.notebook == notebook]
     if not len(df):
         print("results table is empty")
         return df

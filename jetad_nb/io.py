@@ -37,11 +37,11 @@ from .kinematics import to_cartesian
 
 # %% auto #0
 __all__ = ['JET_FIELDS', 'JET_SENTINELS', 'CONSTITUENT_FIELDS', 'CONSTITUENT_SENTINELS', 'DELPHES_CANDIDATES', 'VRNN_HLVS',
-           'SCHEMA_VERSION', 'READERS', 'SAMPLE_SUFFIXES', 'jet_table', 'open_tree', 'jet_mask', 'read_delphes',
-           'constituent_sum', 'write_delphes', 'read_pfnano', 'read_many', 'read_lhco', 'read_vrnn', 'write_jets_h5',
-           'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5', 'read_events_h5', 'detect_format',
-           'read_jets', 'jet_summary', 'find_samples', 'events_summary', 'summarise_samples', 'plot_summary',
-           'inventory']
+           'SCHEMA_VERSION', 'READERS', 'SAMPLE_SUFFIXES', 'jet_table', 'toy_jets', 'open_tree', 'jet_mask',
+           'read_delphes', 'constituent_sum', 'write_delphes', 'read_pfnano', 'read_many', 'read_lhco', 'read_vrnn',
+           'write_jets_h5', 'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5', 'read_events_h5',
+           'detect_format', 'read_jets', 'jet_summary', 'find_samples', 'events_summary', 'summarise_samples',
+           'plot_summary', 'inventory']
 
 # %% ../nbs/03_io.ipynb #2ff91049
 def _column(
@@ -87,12 +87,30 @@ def jet_table(
     cols["constituents"] = ak.unflatten(ak.zip(cons), counts)
     return ak.zip(cols, depth_limit=1)
 
+# %% ../nbs/03_io.ipynb #e48aaacb
+def toy_jets() -> ak.Array:
+    "A tiny hand-made jet table for demonstrations and tests: two jets of two and three massless constituents."
+    pt = np.array([60.0, 40.0, 120.0, 50.0, 30.0])
+    eta = np.array([0.45, 0.6, -1.0, -1.2, -0.8])
+    jets = dict(pt=[100.0, 200.0], eta=[0.5, -1.0], phi=[3.0, 0.2], mass=[10.0, 20.0], event=[0, 1], rank=[0, 0])
+    return jet_table(jets, dict(pt=pt, eta=eta, phi=[3.05, 2.9, 0.2, 0.3, 0.05], energy=pt * np.cosh(eta)), [2, 3])
+
 # %% ../nbs/03_io.ipynb #3ff00337
 def _first_line(
     e:Exception, # an exception from a library
 ) -> str:
     "The first line of an exception's message (at most 200 characters), or its type if it has none."
     return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+# %% ../nbs/03_io.ipynb #96fc280b
+def _open_h5(
+    p:Path, # an existing file
+) -> h5py.File:
+    "Open an HDF5 file for reading, or raise a one-line `JetADError` naming it."
+    try:
+        return h5py.File(p, "r")
+    except OSError as e:
+        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
 
 # %% ../nbs/03_io.ipynb #b60daaaa
 def open_tree(
@@ -789,11 +807,7 @@ def read_jets_h5(
 ) -> ak.Array:
     "Read a jet table from an HDF5 cache, checking the schema version and keys."
     p = check_file(path, "a jetad-nb HDF5 jet cache")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as e:
-        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
-    with f:
+    with _open_h5(p) as f:
         _check_cache(f, p)
         counts = f["constituents/counts"][start:stop].astype(np.int64)
         pad = np.arange(f["constituents/pt"].shape[1])[None, :] < counts[:, None]
@@ -850,11 +864,7 @@ def read_events_h5(
 ) -> Events:
     "Read one Events sample from an events file."
     p = check_file(path, "an events HDF5 file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as e:
-        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
-    with f:
+    with _open_h5(p) as f:
         if "jetad_events" not in f.attrs:
             raise JetADError(f"{p}: not a jetad events file (no 'jetad_events' attribute)")
         if name not in f:
@@ -867,11 +877,7 @@ def _hdf5_format(
     p:Path, # an HDF5 file
 ) -> str:
     "'cache', 'events', 'lhco' or 'vrnn' from the attributes and keys of an HDF5 file; JetADError if none fits."
-    try:
-        f = h5py.File(p, "r")
-    except OSError as e:
-        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
-    with f:
+    with _open_h5(p) as f:
         if "jetad_schema" in f.attrs:
             return "cache"
         if "jetad_events" in f.attrs:

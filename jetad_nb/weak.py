@@ -28,7 +28,8 @@ from .train import predict
 # %% auto #0
 __all__ = ['in_region', 'MinMax', 'scale_events', 'inject', 'split_data', 'split_signal', 'Classifier', 'classify',
            'train_classifier', 'crop_weights', 'odds_weights', 'Flow', 'train_density', 'closure_auc', 'anomaly_scores',
-           'sic_summary', 'check_methods', 'scan_injections', 'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
+           'sic_summary', 'check_methods', 'training_kwargs', 'scan_injections', 'scan_results_rows', 'plot_scan_point',
+           'plot_sic_scan']
 
 # %% ../nbs/12_weak_supervision.ipynb #a422c708
 def in_region(
@@ -334,6 +335,24 @@ def check_methods(
     bad = [m for m in methods if m not in known]
     if bad:
         raise JetADError(f"methods: unknown {', '.join(map(repr, bad))}; expected some of {', '.join(known)}")
+
+# %% ../nbs/12_weak_supervision.ipynb #b60e08e4
+def training_kwargs(
+    clf_epochs:int, # maximum classifier epochs (early stopping)
+    flow_epochs:int, # maximum flow epochs (early stopping)
+    batch_size:int, # mini-batch size of flows and classifiers
+    device=None, # 'cpu', 'cuda' or None (cuda when present)
+    hidden=None, # hidden widths of each MAF layer (None: the `Flow` default)
+    transforms:int|None=None, # MAF layers (None: the `Flow` default)
+    clf_patience:int|None=None, # classifier early-stopping patience (None: the `train_classifier` default)
+) -> dict: # clf_kwargs, flow_kwargs and flow_arch, as the searches and their scans take them
+    "A search's classifier and flow settings from a notebook's parameters; the flows train without a progress bar."
+    given = lambda **kw: {k: v for k, v in kw.items() if v is not None}
+    return {
+        "clf_kwargs": {"epochs": clf_epochs, "batch_size": batch_size, "device": device} | given(patience=clf_patience),
+        "flow_kwargs": {"epochs": flow_epochs, "batch_size": batch_size, "device": device, "show_progress": False},
+        "flow_arch": given(hidden=None if hidden is None else tuple(hidden), transforms=transforms),
+    }
 
 # %% ../nbs/12_weak_supervision.ipynb #e55df727
 def scan_injections(
