@@ -273,13 +273,14 @@ def template_scores(
     n_ensemble:int=5, # classifiers per SR ensemble
     oversample:int=4, # CATHODE samples per MC-SR context point
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
+    classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
 ) -> tuple: # (closure AUC in the CR, anomaly scores of the SR test set)
     "Closure of a template in the CR (from held-out MC-CR), then its SR template against SR data on the test set."
     ck = clf_kwargs or {}
     tc, wc = model.template(p["mc_hold"], oversample=oversample)
     clo = closure_auc(tc, wc, p["tb_cr"], **ck)
     tmpl, w = model.template(p["mc_sr"], oversample=oversample)
-    return clo, anomaly_scores(tmpl, w, p["data_sr"], p["test"], n_ensemble, **ck)
+    return clo, anomaly_scores(tmpl, w, p["data_sr"], p["test"], n_ensemble, classifier=classifier, **ck)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #321db7ba
 def bound_scores(
@@ -287,10 +288,12 @@ def bound_scores(
     p:dict, # `region_parts` of the data set
     n_ensemble:int=5, # classifiers per SR ensemble
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
+    classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
 ) -> np.ndarray: # anomaly scores of the SR test set
     "Anomaly scores of the idealized or the supervised bound: the true SR background is their template."
     sig = p["data_sr"] if name == "idealized" else p["sig_sr"]
-    return anomaly_scores(p["ideal_sr"], np.ones(len(p["ideal_sr"])), sig, p["test"], n_ensemble, **(clf_kwargs or {}))
+    ideal, ck = p["ideal_sr"], clf_kwargs or {}
+    return anomaly_scores(ideal, np.ones(len(ideal)), sig, p["test"], n_ensemble, classifier=classifier, **ck)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #753a0efe
 def method_row(
@@ -331,6 +334,7 @@ def run_methods(
     clf_kwargs:dict|None=None, # passed to every `train_classifier`
     flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
+    classifier:str="nn", # the SR classifier of every method: 'nn' or 'hgb' (see `anomaly_scores`)
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
@@ -344,9 +348,9 @@ def run_methods(
         t0 = time.perf_counter()
         if name in ("salad", "cathode", "feta"):
             m = fit_template(name, p, ck, fk, flow_arch)
-            clo, s = template_scores(m, p, n_ensemble, oversample, ck)
+            clo, s = template_scores(m, p, n_ensemble, oversample, ck, classifier)
         else:
-            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck)
+            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck, classifier)
         curves[name] = (y, s)
         rows.append(method_row(name, clo, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves

@@ -310,6 +310,7 @@ def run_resonant(
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (epochs, batch_size, lr, device, ...)
     flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
+    classifier:str="nn", # the SR classifier of every method: 'nn' or 'hgb' (see `anomaly_scores`)
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Run CATHODE, CWoLa hunting, the idealized AD and the supervised bound on one data set; score the SR test set."
@@ -323,7 +324,8 @@ def run_resonant(
         if name == "cathode":
             tmpl, flow_auc = cathode_background(p, sr, oversample, seed, flow_kwargs, flow_arch, ck)
         bkg, sig = resonant_pair(name, p, tmpl)
-        s = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(sig), x_only(p["test_sr"]), n_ensemble, **ck)
+        x0, x1, xt = x_only(bkg), x_only(sig), x_only(p["test_sr"])
+        s = anomaly_scores(x0, np.ones(len(bkg)), x1, xt, n_ensemble, classifier=classifier, **ck)
         curves[name] = (y, s)
         rows.append(resonant_row(name, flow_auc, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves

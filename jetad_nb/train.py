@@ -237,6 +237,22 @@ def _resume(
     if run.hist.stopped_early:
         run.start = epochs
 
+# %% ../nbs/07_train.ipynb #c5cb64d3
+def _end_epoch(
+    run:_Run, # the run after an epoch
+    checkpoint, # checkpoint file (None: none)
+    epoch:int, # the epoch just finished
+    after_epoch, # callable(model, epoch, history) or None
+    bar, # the progress bar
+    val_loss:float, # the epoch's validation loss (NaN without validation)
+):
+    "After an epoch: write the checkpoint, call `after_epoch`, advance the progress bar."
+    _save_checkpoint(run, checkpoint, epoch)
+    if after_epoch is not None:
+        after_epoch(run.model, epoch, run.hist)
+    bar.update(1)
+    bar.set_postfix(train=f"{run.hist.train_loss[-1]:.3g}", val=f"{val_loss:.3g}")
+
 # %% ../nbs/07_train.ipynb #d5cbd231
 def fit(
     model:nn.Module, # a module with `loss(*batch) -> per-sample losses`
@@ -258,6 +274,7 @@ def fit(
     loss_kwargs:dict|None=None, # extra keyword arguments of `model.loss` in training
     val_loss_kwargs:dict|None=None, # extra keyword arguments of `model.loss` in validation
     epoch_hook=None, # callable(model, epoch) run before each epoch (e.g. KL annealing)
+    after_epoch=None, # callable(model, epoch, history) run after each epoch (e.g. to keep snapshots of the model)
 ) -> History:
     "Train a model with mini-batches, validation each epoch, early stopping, atomic checkpoints and resume."
     _check_fit_args(optimizer, epochs, batch_size)
@@ -267,9 +284,7 @@ def fit(
     bar = progress(total=epochs, initial=min(run.start, epochs), desc=name, unit="epoch", show=show_progress)
     for epoch in range(run.start, epochs):
         v = _epoch(run, epoch, batch_size, grad_clip, patience, min_delta, epoch_hook, loss_kwargs, val_loss_kwargs)
-        _save_checkpoint(run, checkpoint, epoch)
-        bar.update(1)
-        bar.set_postfix(train=f"{run.hist.train_loss[-1]:.3g}", val=f"{v:.3g}")
+        _end_epoch(run, checkpoint, epoch, after_epoch, bar, v)
         if run.hist.stopped_early:
             break
     bar.close()

@@ -5,6 +5,7 @@
 # %% ../nbs/12_weak_supervision.ipynb #a6bf7ba8
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +27,10 @@ from .train import fit
 from .train import predict
 
 # %% auto #0
-__all__ = ['in_region', 'MinMax', 'scale_events', 'inject', 'split_data', 'split_signal', 'Classifier', 'classify',
-           'train_classifier', 'crop_weights', 'odds_weights', 'Flow', 'train_density', 'closure_auc', 'anomaly_scores',
-           'sic_summary', 'check_methods', 'training_kwargs', 'scan_injections', 'scan_results_rows', 'plot_scan_point',
-           'plot_sic_scan']
+__all__ = ['CLASSIFIERS', 'in_region', 'MinMax', 'scale_events', 'inject', 'split_data', 'split_signal', 'Classifier', 'classify',
+           'Snapshots', 'train_classifier', 'train_hgb', 'crop_weights', 'odds_weights', 'Flow', 'train_density',
+           'closure_auc', 'anomaly_scores', 'sic_summary', 'add_noise_features', 'check_methods', 'training_kwargs',
+           'scan_injections', 'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
 
 # %% ../nbs/12_weak_supervision.ipynb #a422c708
 def in_region(
@@ -154,12 +155,45 @@ def _balanced(
 
 # %% ../nbs/12_weak_supervision.ipynb #cda4873c
 def classify(
-    models, # a Classifier or a list of them (an ensemble)
+    models, # a Classifier, Snapshots or scikit-learn classifier, or a list of them (an ensemble)
     x:np.ndarray, # inputs
 ) -> np.ndarray: # probability of class 1, averaged over the ensemble
     "Ensemble-averaged class-1 probability."
     models = models if isinstance(models, (list, tuple)) else [models]
-    return np.mean([predict(m, x.astype(np.float32))["p"] for m in models], axis=0)
+    prob = lambda m: m.predict_proba(x)[:, 1] if hasattr(m, "predict_proba") else predict(m, x.astype(np.float32))["p"]
+    return np.mean([prob(m) for m in models], axis=0)
+
+# %% ../nbs/12_weak_supervision.ipynb #44632028
+class Snapshots(nn.Module):
+    "The average of several states of one classifier (a snapshot ensemble): `score` averages their probabilities."
+    def __init__(self,
+                 members:list, # Classifier copies, e.g. the states after the last epochs
+                ):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def score(self, x, *_) -> dict:
+        "{'p': the members' mean probability of class 1}."
+        return {"p": torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0)}
+
+# %% ../nbs/12_weak_supervision.ipynb #0a625e16
+def _batch_for(
+    n:int, # training events
+) -> int:
+    "The default mini-batch: an eighth of the events, between 128 and 2048 (every epoch takes at least 8 steps)."
+    return int(np.clip(n // 8, 128, 2048))
+
+# %% ../nbs/12_weak_supervision.ipynb #36b24d73
+def _keep_last(
+    k:int, # how many states to keep
+    epochs:int, # the epochs of the training
+    out:list, # where the copies go
+):
+    "An `after_epoch` callback of `fit` that keeps copies of the model after its last k epochs."
+    def keep(model, epoch, hist):
+        if epoch >= epochs - k:
+            out.append(copy.deepcopy(model).eval())
+    return keep
 
 # %% ../nbs/12_weak_supervision.ipynb #d2d4cccd
 def train_classifier(
@@ -167,17 +201,18 @@ def train_classifier(
     x1:np.ndarray, # class-1 inputs (n1, d)
     w0:np.ndarray|None=None, # class-0 weights (None: 1)
     w1:np.ndarray|None=None, # class-1 weights (None: 1)
-    val_frac:float=0.2, # fraction held out for early stopping
+    val_frac:float=0.0, # fraction held out for early stopping (0: train all epochs on every event)
     hidden:tuple=(64, 64, 64), # hidden widths
-    epochs:int=50, # maximum epochs
-    batch_size:int=256, # mini-batch size
-    lr:float=1e-3, # Adam learning rate
-    patience:int=5, # early-stopping patience
+    epochs:int=40, # epochs (the maximum with early stopping)
+    batch_size:int|None=None, # mini-batch size (None: `_batch_for` the number of training events)
+    lr:float=5e-3, # Adam learning rate
+    patience:int|None=None, # early-stopping patience (needs val_frac > 0)
+    average_last:int=10, # average the states after the last k epochs (1: the final or best state alone)
     seed:int=0, # seed of the split, the initialisation and the batches
     device=None, # torch device
     show_progress:bool|None=False, # progress bar over epochs
-) -> Classifier:
-    "Train a weighted, class-balanced classifier of x1 against x0 with early stopping."
+) -> Classifier|Snapshots:
+    "Train a weighted, class-balanced classifier of x1 against x0; by default the average of its last 10 epochs."
     if len(x0) == 0 or len(x1) == 0:
         raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
     x = np.concatenate([x0, x1]).astype(np.float32)
@@ -187,11 +222,29 @@ def train_classifier(
     idx = rng.permutation(len(x))
     nv = int(val_frac * len(x))
     torch.manual_seed(seed)
-    m = Classifier(x.shape[1], hidden)
+    m, kept = Classifier(x.shape[1], hidden), []
     va = (x[idx[:nv]], y[idx[:nv]], w[idx[:nv]]) if nv > 0 else None
-    fit(m, (x[idx[nv:]], y[idx[nv:]], w[idx[nv:]]), va, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
-        seed=seed, device=device, show_progress=show_progress)
-    return m.eval()
+    fit(m, (x[idx[nv:]], y[idx[nv:]], w[idx[nv:]]), va, epochs=epochs, batch_size=batch_size or _batch_for(len(x) - nv),
+        lr=lr, patience=patience, seed=seed, device=device, show_progress=show_progress,
+        after_epoch=_keep_last(average_last, epochs, kept) if average_last > 1 and nv == 0 else None)
+    return Snapshots(kept).eval() if kept else m.eval()
+
+# %% ../nbs/12_weak_supervision.ipynb #deb96ac6
+def train_hgb(
+    x0:np.ndarray, # class-0 inputs (n0, d)
+    x1:np.ndarray, # class-1 inputs (n1, d)
+    w0:np.ndarray|None=None, # class-0 weights (None: 1)
+    w1:np.ndarray|None=None, # class-1 weights (None: 1)
+    seed:int=0, # seed of the trees' validation split and binning subsample
+    **hgb_kwargs, # passed to `HistGradientBoostingClassifier` (max_iter, learning_rate, ...)
+):
+    "Class-balanced gradient-boosted trees of x1 against x0 (scikit-learn's HistGradientBoostingClassifier)."
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    if len(x0) == 0 or len(x1) == 0:
+        raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
+    x, y = np.concatenate([x0, x1]), np.r_[np.zeros(len(x0)), np.ones(len(x1))]
+    w = _balanced(y, np.r_[np.ones(len(x0)) if w0 is None else w0, np.ones(len(x1)) if w1 is None else w1])
+    return HistGradientBoostingClassifier(random_state=seed, **hgb_kwargs).fit(x, y, sample_weight=w)
 
 # %% ../nbs/12_weak_supervision.ipynb #20a48934
 def crop_weights(
@@ -289,6 +342,8 @@ def closure_auc(
     return float(roc_auc_score(y, p, sample_weight=np.r_[weights[it[:nt]] / weights[it[:nt]].mean(), np.ones(nu)]))
 
 # %% ../nbs/12_weak_supervision.ipynb #ec57dcd3
+CLASSIFIERS = ("nn", "hgb")   # the classifiers of `anomaly_scores`: MLP ensembles or gradient-boosted trees
+
 def anomaly_scores(
     template:Events, # background template in the SR (for 'supervised': the labelled background)
     weights:np.ndarray, # template weights
@@ -296,20 +351,15 @@ def anomaly_scores(
     test:Events, # held-out SR events with truth labels to score
     n_ensemble:int=5, # classifiers averaged
     seed:int=0, # ensemble seed: members use seed * n_ensemble + k, so ensembles of different seeds share no member
+    classifier:str="nn", # 'nn' (`train_classifier`) or 'hgb' (`train_hgb`: the network settings do not apply)
     **clf_kwargs, # passed to `train_classifier`
 ) -> np.ndarray:
     "Ensemble-averaged classifier output, template (0) vs SR data (1), on the test events."
-    clfs = [
-        train_classifier(
-            np.c_[template.c, template.x],
-            np.c_[data_sr.c, data_sr.x],
-            weights,
-            None,
-            seed=seed * n_ensemble + k,
-            **clf_kwargs,
-        )
-        for k in range(n_ensemble)
-    ]
+    if classifier not in CLASSIFIERS:
+        raise JetADError(f"classifier: expected one of {', '.join(CLASSIFIERS)}, got {classifier!r}")
+    train, kw = (train_classifier, clf_kwargs) if classifier == "nn" else (train_hgb, {})
+    x0, x1 = np.c_[template.c, template.x], np.c_[data_sr.c, data_sr.x]
+    clfs = [train(x0, x1, weights, None, seed=seed * n_ensemble + k, **kw) for k in range(n_ensemble)]
     return classify(clfs, np.c_[test.c, test.x])
 
 # %% ../nbs/12_weak_supervision.ipynb #14c1ec1b
@@ -326,6 +376,18 @@ def sic_summary(
         "fpr_floor": fpr_floor(int((np.asarray(labels) == 0).sum())),
     }
 
+# %% ../nbs/12_weak_supervision.ipynb #57a7bdda
+def add_noise_features(
+    ev:Events, # events
+    k:int, # uninformative columns to append (standard normal, independent of everything)
+    seed:int=0, # seed of the noise
+) -> Events:
+    "The same events with k Gaussian noise columns appended to the features."
+    if k < 0:
+        raise JetADError(f"k: expected a number of noise features >= 0, got {k}")
+    noise = np.random.default_rng(seed).normal(size=(len(ev), int(k)))
+    return Events(ev.c, np.c_[ev.x, noise], ev.signal)
+
 # %% ../nbs/12_weak_supervision.ipynb #a11dccbe
 def check_methods(
     methods, # the methods asked for
@@ -338,18 +400,22 @@ def check_methods(
 
 # %% ../nbs/12_weak_supervision.ipynb #b60e08e4
 def training_kwargs(
-    clf_epochs:int, # maximum classifier epochs (early stopping)
+    clf_epochs:int, # classifier epochs
     flow_epochs:int, # maximum flow epochs (early stopping)
-    batch_size:int, # mini-batch size of flows and classifiers
+    batch_size:int, # mini-batch size of the flows
     device=None, # 'cpu', 'cuda' or None (cuda when present)
     hidden=None, # hidden widths of each MAF layer (None: the `Flow` default)
     transforms:int|None=None, # MAF layers (None: the `Flow` default)
     clf_patience:int|None=None, # classifier early-stopping patience (None: the `train_classifier` default)
-) -> dict: # clf_kwargs, flow_kwargs and flow_arch, as the searches and their scans take them
+    classifier:str="nn", # the SR classifier of every method: 'nn' or 'hgb' (see `anomaly_scores`)
+    clf_batch_size:int|None=None, # classifier mini-batch size (None: the `train_classifier` default)
+) -> dict: # classifier, clf_kwargs, flow_kwargs and flow_arch, as the searches and their scans take them
     "A search's classifier and flow settings from a notebook's parameters; the flows train without a progress bar."
     given = lambda **kw: {k: v for k, v in kw.items() if v is not None}
     return {
-        "clf_kwargs": {"epochs": clf_epochs, "batch_size": batch_size, "device": device} | given(patience=clf_patience),
+        "classifier": classifier,
+        "clf_kwargs": {"epochs": clf_epochs, "device": device}
+        | given(patience=clf_patience, batch_size=clf_batch_size),
         "flow_kwargs": {"epochs": flow_epochs, "batch_size": batch_size, "device": device, "show_progress": False},
         "flow_arch": given(hidden=None if hidden is None else tuple(hidden), transforms=transforms),
     }

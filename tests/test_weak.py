@@ -15,8 +15,11 @@ from jetad_nb.evaluate import results_row
 from jetad_nb.evaluate import sic_at_rejection
 from jetad_nb.io import Events
 from jetad_nb.train import predict
+from jetad_nb.weak import Classifier
 from jetad_nb.weak import Flow
 from jetad_nb.weak import MinMax
+from jetad_nb.weak import Snapshots
+from jetad_nb.weak import add_noise_features
 from jetad_nb.weak import anomaly_scores
 from jetad_nb.weak import check_methods
 from jetad_nb.weak import classify
@@ -32,6 +35,8 @@ from jetad_nb.weak import sic_summary
 from jetad_nb.weak import split_signal
 from jetad_nb.weak import train_classifier
 from jetad_nb.weak import train_density
+from jetad_nb.weak import train_hgb
+from jetad_nb.weak import training_kwargs
 
 
 def events(n, seed, sig=False):
@@ -190,3 +195,57 @@ def test_scan_plots():
     ax = plot_sic_scan(res)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["good", "random"]
     plt.close("all")
+
+
+def _gauss_pair(n0=4000, n1=4000, shift=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 1, (n0, 1)), rng.normal(shift, 1, (n1, 1))
+
+
+def test_default_classifier_is_a_snapshot_ensemble_of_the_last_epochs():
+    a, b = _gauss_pair()
+    clf = train_classifier(a, b, epochs=12, average_last=4, device="cpu")
+    assert isinstance(clf, Snapshots) and len(clf.members) == 4
+    x = np.linspace(-1, 1, 7)[:, None].astype(np.float32)
+    members = np.mean([predict(m, x)["p"] for m in clf.members], axis=0)
+    np.testing.assert_allclose(classify(clf, x), members, rtol=1e-6)
+
+
+def test_previous_recipe_stays_reachable():
+    a, b = _gauss_pair()
+    clf = train_classifier(a, b, val_frac=0.2, epochs=6, batch_size=256, lr=1e-3, patience=2, average_last=1,
+                           device="cpu")
+    assert isinstance(clf, Classifier)
+
+
+@pytest.mark.parametrize("n0,n1,w1", [(4000, 4000, 1.0), (8000, 2000, 1.0), (4000, 4000, 3.0)])
+def test_hgb_recovers_the_density_ratio_trend(n0, n1, w1):
+    a, b = _gauss_pair(n0, n1, seed=3)
+    clf = train_hgb(a, b, None, np.full(len(b), w1), seed=1)
+    x = np.linspace(-1, 1, 41)[:, None]
+    p = classify(clf, x)
+    slope, icpt = np.polyfit(x[:, 0], np.log(p / (1 - p)), 1)   # balanced classes: log ratio 0.5 x - 0.125
+    assert 0.25 < slope < 0.75 and abs(icpt + 0.125) < 0.2, (slope, icpt)
+
+
+def test_anomaly_scores_hgb_is_reproducible_and_finds_a_bump():
+    rng = np.random.default_rng(5)
+    ev = lambda x, s: Events(np.zeros((len(x), 0)), x, np.full(len(x), s))
+    tmpl = ev(rng.normal(0, 1, (3000, 2)), False)
+    data = Events.concat(ev(rng.normal(0, 1, (3000, 2)), False), ev(rng.normal(2.5, 0.3, (200, 2)), True))
+    test = Events.concat(ev(rng.normal(0, 1, (1000, 2)), False), ev(rng.normal(2.5, 0.3, (300, 2)), True))
+    s1 = anomaly_scores(tmpl, np.ones(3000), data, test, 3, seed=2, classifier="hgb")
+    s2 = anomaly_scores(tmpl, np.ones(3000), data, test, 3, seed=2, classifier="hgb")
+    np.testing.assert_array_equal(s1, s2)
+    assert sic_summary(test.signal.astype(int), s1)["auc"] > 0.9
+    with pytest.raises(JetADError, match="classifier"):
+        anomaly_scores(tmpl, np.ones(3000), data, test, classifier="svm")
+
+
+def test_noise_features_and_training_kwargs():
+    ev = Events(np.ones((5, 1)), np.arange(10.0).reshape(5, 2), np.zeros(5, bool))
+    out = add_noise_features(ev, 4, seed=0)
+    assert out.x.shape == (5, 6) and np.array_equal(out.x[:, :2], ev.x) and np.array_equal(out.c, ev.c)
+    np.testing.assert_array_equal(out.x, add_noise_features(ev, 4, seed=0).x)
+    tk = training_kwargs(40, 10, 256, "cpu", classifier="hgb", clf_batch_size=512)
+    assert tk["classifier"] == "hgb" and tk["clf_kwargs"] == {"epochs": 40, "device": "cpu", "batch_size": 512}

@@ -1,0 +1,104 @@
+"""MLP ensemble against gradient-boosted trees in the weak regime, on identical splits (issue 16).
+
+The idealized anomaly detector of the resonant search (SR data with injected signal against a true SR background
+template, features only) is trained with `weak.anomaly_scores(classifier='nn')` and `classifier='hgb'` on the same
+split, for each S/B and seed; the table gives the median max SIC with its 16-84% range over seeds, the ratio
+MLP / HGB and the time of each ensemble. `--noise` repeats one S/B with k Gaussian noise features appended.
+
+    python bench/weak_bench.py --events /path/to/lhco_events.h5 --sb 0.003,0.006,0.01 --seeds 0,1,2,3,4
+"""
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from jetad_nb.core import data_dir
+from jetad_nb.io import Events
+from jetad_nb.io import read_events_h5
+from jetad_nb.resonant import Preprocess
+from jetad_nb.resonant import regions
+from jetad_nb.resonant import split_background
+from jetad_nb.resonant import x_only
+from jetad_nb.weak import add_noise_features
+from jetad_nb.weak import anomaly_scores
+from jetad_nb.weak import inject
+from jetad_nb.weak import sic_summary
+from jetad_nb.weak import split_signal
+
+
+def idealized_split(bkg, sig, s_over_b, seed, sr=(3300.0, 3700.0), sb=(2800.0, 4400.0)):
+    "Template (true SR background), SR data with injected signal and the SR test set, features only (scaled)."
+    pre = Preprocess.fit(bkg, sr, sb)
+    edges_sr, edges_sb = pre.edges("sr"), pre.edges("sb")
+    sp = split_signal(pre(sig))
+    parts = split_background(pre(bkg), edges_sr, 0.25, 0.25, seed=seed)
+    data = inject(parts["data"], sp["pool"], s_over_b, [edges_sr[0]], seed=seed, sr_upper=[edges_sr[1]])
+    data_sr = regions(data, edges_sr, edges_sb)[0]
+    ideal = regions(parts["ideal"], edges_sr, edges_sb)[0]
+    test = regions(Events.concat(parts["test"], sp["test"]), edges_sr, edges_sb)[0]
+    return x_only(ideal), x_only(data_sr), x_only(test)
+
+
+def one_point(ideal, data_sr, test, classifier, seed, n_ensemble):
+    "Max SIC and seconds of one ensemble."
+    t0 = time.perf_counter()
+    s = anomaly_scores(ideal, np.ones(len(ideal)), data_sr, test, n_ensemble, seed=seed, classifier=classifier,
+                       device="cpu")
+    return sic_summary(test.signal.astype(int), s)["max_sic"], time.perf_counter() - t0
+
+
+def summary(rows, by):
+    "Median and 16-84% of max SIC and mean time per group, MLP next to HGB."
+    q = lambda v: f"{np.median(v):.2f} [{np.quantile(v, 0.16):.2f}, {np.quantile(v, 0.84):.2f}]"
+    out = []
+    for key, g in pd.DataFrame(rows).groupby(by):
+        nn, hgb = g[g.classifier == "nn"], g[g.classifier == "hgb"]
+        out.append({by: key, "S in SR": int(g.n_signal.median()), "SR data": int(g.n_data.median()),
+                    "MLP max SIC": q(nn.max_sic), "HGB max SIC": q(hgb.max_sic),
+                    "MLP / HGB (medians)": round(np.median(nn.max_sic) / np.median(hgb.max_sic), 2),
+                    "MLP s": round(nn.seconds.mean(), 1), "HGB s": round(hgb.seconds.mean(), 1),
+                    "time MLP / HGB": round(nn.seconds.mean() / hgb.seconds.mean(), 1)})
+    return pd.DataFrame(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", default=str(data_dir() / "lhco_events.h5"), help="resonant events file (qcd, wprime)")
+    p.add_argument("--sb", default="0.003,0.006,0.01", help="S/B values in the SR")
+    p.add_argument("--seeds", default="0,1,2,3,4", help="seeds (split, injection, ensembles)")
+    p.add_argument("--n-ensemble", type=int, default=5, help="members per ensemble")
+    p.add_argument("--noise", default="", help="noise-feature counts k for the robustness check (e.g. 0,5,10)")
+    p.add_argument("--noise-sb", type=float, default=0.01, help="S/B of the robustness check")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    bkg, sig = read_events_h5(a.events, "qcd"), read_events_h5(a.events, "wprime")
+    seeds = [int(s) for s in a.seeds.split(",")]
+    rows = []
+    for sb in [float(x) for x in a.sb.split(",")]:
+        for seed in seeds:
+            ideal, data_sr, test = idealized_split(bkg, sig, sb, seed)
+            for clf in ("nn", "hgb"):
+                m, sec = one_point(ideal, data_sr, test, clf, seed, a.n_ensemble)
+                rows.append(dict(s_over_b=sb, seed=seed, classifier=clf, max_sic=m, seconds=sec,
+                                 n_signal=int(data_sr.signal.sum()), n_data=len(data_sr)))
+    print(f"events: {a.events}; idealized AD, {a.n_ensemble} members per ensemble, seeds {a.seeds}")
+    print(summary(rows, "s_over_b").to_string(index=False))
+    if a.noise:
+        rows = []
+        for seed in seeds:
+            ideal, data_sr, test = idealized_split(bkg, sig, a.noise_sb, seed)
+            for k in [int(x) for x in a.noise.split(",")]:
+                noisy = [add_noise_features(e, k, seed=100 * seed + j) for j, e in enumerate((ideal, data_sr, test))]
+                for clf in ("nn", "hgb"):
+                    m, sec = one_point(*noisy, clf, seed, a.n_ensemble)
+                    rows.append(dict(noise_features=k, seed=seed, classifier=clf, max_sic=m, seconds=sec,
+                                     n_signal=int(data_sr.signal.sum()), n_data=len(data_sr)))
+        print(f"\nrobustness: k Gaussian noise features appended, S/B {a.noise_sb}")
+        print(summary(rows, "noise_features").to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
