@@ -182,6 +182,7 @@ class Cathode:
             **fit_kwargs, # passed to `train_density`
            ):
         "Train the flow on data-CR and the context weights."
+        torch.manual_seed(fit_kwargs.get("seed", 0))   # the flow's initial weights follow the seed
         self.flow = train_density(
             Flow(data_cr.x.shape[1], data_cr.c.shape[1], **(flow_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs
         )
@@ -207,6 +208,7 @@ class Feta:
            ):
         "Train the base flow on all MC, the transport on data-CR and the context weights."
         d, k = mc.x.shape[1], mc.c.shape[1]
+        torch.manual_seed(fit_kwargs.get("seed", 0))   # initial weights of both flows follow the seed
         self.base = train_density(Flow(d, k, **(flow_kwargs or {})), mc.x, mc.c, **fit_kwargs)
         self.transport = train_density(
             Transport(self.base, d, k, **(transport_kwargs or {})), data_cr.x, data_cr.c, **fit_kwargs

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .core import JetADError
 from .core import progress
@@ -245,6 +246,7 @@ def cathode_background(
 ) -> tuple: # (CATHODE's SR template, flow AUC against the true SR background)
     "CATHODE: a flow trained on SB data, its SR template, and the flow AUC of that template."
     sb = p["data_sb"]
+    torch.manual_seed(seed)   # the flow's initial weights follow the seed, not the global random state
     flow = train_density(
         Flow(sb.x.shape[1], sb.c.shape[1], **(flow_arch or {})), sb.x, sb.c, **({"seed": seed} | (flow_kwargs or {}))
     )

@@ -63,7 +63,7 @@ def test_injection_scan_on_the_toy_to_results_rows():
     res, curves = injection_scan(
         bkg, mc, sig, np.array([1.0, 1.0]), [0.0, 0.05], [0], n_ensemble=1, oversample=2, show_progress=False,
         clf_kwargs={"epochs": 5, "batch_size": 512, "device": "cpu"},
-        flow_kwargs={"epochs": 2, "batch_size": 512, "device": "cpu", "show_progress": False},
+        flow_kwargs={"epochs": 10, "batch_size": 512, "device": "cpu", "show_progress": False},
         flow_arch={"transforms": 1, "hidden": (16,)},
     )
     assert res.method.tolist() == list(METHODS) * 2 and res.s_over_b.tolist() == [0.0] * 5 + [0.05] * 5
