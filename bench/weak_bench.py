@@ -21,12 +21,12 @@ from jetad_nb.io import read_events_h5
 from jetad_nb.resonant import Preprocess
 from jetad_nb.resonant import regions
 from jetad_nb.resonant import split_background
-from jetad_nb.resonant import x_only
 from jetad_nb.weak import add_noise_features
 from jetad_nb.weak import anomaly_scores
 from jetad_nb.weak import inject
 from jetad_nb.weak import sic_summary
 from jetad_nb.weak import split_signal
+from jetad_nb.weak import x_only
 
 
 def idealized_split(bkg, sig, s_over_b, seed, sr=(3300.0, 3700.0), sb=(2800.0, 4400.0)):

@@ -32,6 +32,7 @@ from .weak import split_data
 from .weak import split_signal
 from .weak import train_classifier
 from .weak import train_density
+from .weak import x_only
 
 # %% auto #0
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'event_features', 'distort', 'Transport', 'context_weights', 'Salad', 'Cathode',
@@ -276,13 +277,14 @@ def template_scores(
     oversample:int=4, # CATHODE samples per MC-SR context point
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
     classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
+    use_context:bool=False, # the closure and SR classifiers also see the context (method E's original: features only)
 ) -> tuple: # (closure AUC in the CR, anomaly scores of the SR test set)
     "Closure of a template in the CR (from held-out MC-CR), then its SR template against SR data on the test set."
-    ck = clf_kwargs or {}
+    ck, f = clf_kwargs or {}, (lambda e: e) if use_context else x_only
     tc, wc = model.template(p["mc_hold"], oversample=oversample)
-    clo = closure_auc(tc, wc, p["tb_cr"], **ck)
+    clo = closure_auc(f(tc), wc, f(p["tb_cr"]), **ck)
     tmpl, w = model.template(p["mc_sr"], oversample=oversample)
-    return clo, anomaly_scores(tmpl, w, p["data_sr"], p["test"], n_ensemble, classifier=classifier, **ck)
+    return clo, anomaly_scores(f(tmpl), w, f(p["data_sr"]), f(p["test"]), n_ensemble, classifier=classifier, **ck)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #321db7ba
 def bound_scores(
@@ -291,11 +293,13 @@ def bound_scores(
     n_ensemble:int=5, # classifiers per SR ensemble
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
     classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
+    use_context:bool=False, # the classifier also sees the context (method E's original: features only)
 ) -> np.ndarray: # anomaly scores of the SR test set
     "Anomaly scores of the idealized or the supervised bound: the true SR background is their template."
-    sig = p["data_sr"] if name == "idealized" else p["sig_sr"]
-    ideal, ck = p["ideal_sr"], clf_kwargs or {}
-    return anomaly_scores(ideal, np.ones(len(ideal)), sig, p["test"], n_ensemble, classifier=classifier, **ck)
+    f = (lambda e: e) if use_context else x_only
+    sig = f(p["data_sr"] if name == "idealized" else p["sig_sr"])
+    ideal, ck = f(p["ideal_sr"]), clf_kwargs or {}
+    return anomaly_scores(ideal, np.ones(len(ideal)), sig, f(p["test"]), n_ensemble, classifier=classifier, **ck)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #753a0efe
 def method_row(
@@ -337,6 +341,7 @@ def run_methods(
     flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
     classifier:str="nn", # the SR classifier of every method: 'nn' or 'hgb' (see `anomaly_scores`)
+    use_context:bool=False, # the closure and SR classifiers also see the context (original: features only)
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
@@ -350,9 +355,9 @@ def run_methods(
         t0 = time.perf_counter()
         if name in ("salad", "cathode", "feta"):
             m = fit_template(name, p, ck, fk, flow_arch)
-            clo, s = template_scores(m, p, n_ensemble, oversample, ck, classifier)
+            clo, s = template_scores(m, p, n_ensemble, oversample, ck, classifier, use_context)
         else:
-            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck, classifier)
+            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck, classifier, use_context)
         curves[name] = (y, s)
         rows.append(method_row(name, clo, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves

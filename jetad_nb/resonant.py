@@ -29,11 +29,12 @@ from .weak import sic_summary
 from .weak import split_data
 from .weak import split_signal
 from .weak import train_density
+from .weak import x_only
 
 # %% auto #0
 __all__ = ['CONTEXT_RES', 'FEATURES_RES', 'RESONANT_METHODS', 'resonant_features', 'mjj_ratio', 'LogitScaler', 'Preprocess',
-           'regions', 'split_background', 'sample_window', 'cathode_template', 'x_only', 'resonant_parts',
-           'cathode_background', 'resonant_pair', 'resonant_row', 'run_resonant', 'resonant_scan']
+           'regions', 'split_background', 'sample_window', 'cathode_template', 'resonant_parts', 'cathode_background',
+           'resonant_pair', 'resonant_row', 'run_resonant', 'resonant_scan']
 
 # %% ../nbs/15_resonant_search.ipynb #2d0e8ee3
 CONTEXT_RES = ["m_jj"]
@@ -207,13 +208,6 @@ def cathode_template(
     c = sample_window(data_sr.c[:, 0], oversample * len(data_sr), window, seed)[:, None]
     torch.manual_seed(seed)
     return Events(c, flow.sample(c), np.zeros(len(c), bool))
-
-# %% ../nbs/15_resonant_search.ipynb #86f469aa
-def x_only(
-    ev:Events, # events
-) -> Events:
-    "The same events with an empty context: the classifiers of the resonant search must not see m_jj."
-    return Events(np.zeros((len(ev), 0)), ev.x, ev.signal)
 
 # %% ../nbs/15_resonant_search.ipynb #71d3874d
 def resonant_parts(

@@ -29,8 +29,8 @@ from .train import predict
 # %% auto #0
 __all__ = ['CLASSIFIERS', 'in_region', 'MinMax', 'scale_events', 'inject', 'split_data', 'split_signal', 'Classifier', 'classify',
            'Snapshots', 'train_classifier', 'train_hgb', 'crop_weights', 'odds_weights', 'Flow', 'train_density',
-           'closure_auc', 'anomaly_scores', 'sic_summary', 'add_noise_features', 'check_methods', 'training_kwargs',
-           'scan_injections', 'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
+           'closure_auc', 'x_only', 'anomaly_scores', 'sic_summary', 'add_noise_features', 'check_methods',
+           'training_kwargs', 'scan_injections', 'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
 
 # %% ../nbs/12_weak_supervision.ipynb #a422c708
 def in_region(
@@ -340,6 +340,13 @@ def closure_auc(
     p = classify(clf, np.r_[xt[it[:nt]], xu[iu[:nu]]])
     y = np.r_[np.zeros(nt), np.ones(nu)]
     return float(roc_auc_score(y, p, sample_weight=np.r_[weights[it[:nt]] / weights[it[:nt]].mean(), np.ones(nu)]))
+
+# %% ../nbs/12_weak_supervision.ipynb #3be6ab81
+def x_only(
+    ev:Events, # events
+) -> Events:
+    "The same events with an empty context: for classifiers that must see the features alone."
+    return Events(np.zeros((len(ev), 0)), ev.x, ev.signal)
 
 # %% ../nbs/12_weak_supervision.ipynb #ec57dcd3
 CLASSIFIERS = ("nn", "hgb")   # the classifiers of `anomaly_scores`: MLP ensembles or gradient-boosted trees

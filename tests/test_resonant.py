@@ -16,11 +16,11 @@ from jetad_nb.resonant import resonant_scan
 from jetad_nb.resonant import run_resonant
 from jetad_nb.resonant import sample_window
 from jetad_nb.resonant import split_background
-from jetad_nb.resonant import x_only
 from jetad_nb.weak import in_region
 from jetad_nb.weak import inject
 from jetad_nb.weak import scan_results_rows
 from jetad_nb.weak import split_signal
+from jetad_nb.weak import x_only
 
 
 def _table(rng, n):
