@@ -199,7 +199,7 @@ class Cathode:
 class Feta:
     "Morph (FETA): a base flow on MC, a small transport flow to data-CR; MC events are moved through it."
     def fit(self,
-            mc:Events, # all MC events (scaled): the base flow
+            mc:Events, # MC events (scaled) for the base flow (`fit_template` gives the CR, as the original)
             data_cr:Events, # data events in the CR (scaled): the transport
             mc_cr:Events|None=None, # MC events in the CR for the context weights (None: `mc`)
             flow_kwargs:dict|None=None, # passed to the base `Flow` (transforms, hidden)
@@ -207,7 +207,7 @@ class Feta:
             clf_kwargs:dict|None=None, # passed to `context_weights`
             **fit_kwargs, # passed to `train_density`
            ):
-        "Train the base flow on all MC, the transport on data-CR and the context weights."
+        "Train the base flow on the MC given, the transport on data-CR and the context weights."
         d, k = mc.x.shape[1], mc.c.shape[1]
         torch.manual_seed(fit_kwargs.get("seed", 0))   # initial weights of both flows follow the seed
         self.base = train_density(Flow(d, k, **(flow_kwargs or {})), mc.x, mc.c, **fit_kwargs)
@@ -259,7 +259,7 @@ def fit_template(
     flow_kwargs:dict, # passed to `train_density` (with the seed)
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
 ):
-    "Fit one template method in the CR (FETA's base flow learns all of the MC)."
+    "Fit one template method in the CR (FETA's base flow learns the MC of the CR, as in the original)."
     ck, fk = clf_kwargs, flow_kwargs
     if name == "salad":
         return Salad().fit(p["mc_fit"], p["data_cr"], **ck)
@@ -267,14 +267,14 @@ def fit_template(
         return Cathode().fit(p["mc_fit"], p["data_cr"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
     if name != "feta":
         raise JetADError(f"name: expected 'salad', 'cathode' or 'feta', got {name!r}")
-    return Feta().fit(p["mc"], p["data_cr"], mc_cr=p["mc_fit"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
+    return Feta().fit(p["mc_fit"], p["data_cr"], mc_cr=p["mc_fit"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #5d47f292
 def template_scores(
     model, # a fitted Salad, Cathode or Feta
     p:dict, # `region_parts` of the data set
     n_ensemble:int=5, # classifiers per SR ensemble
-    oversample:int=4, # CATHODE samples per MC-SR context point
+    oversample:int=1, # CATHODE samples per MC-SR context point (method E's original: 1)
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
     classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
     use_context:bool=False, # the closure and SR classifiers also see the context (method E's original: features only)
@@ -335,7 +335,7 @@ def run_methods(
     sr_lower, # SR lower bounds in scaled units
     methods=METHODS, # which to run (a subset of METHODS)
     n_ensemble:int=5, # classifiers per SR ensemble
-    oversample:int=4, # CATHODE samples per MC-SR context point
+    oversample:int=1, # CATHODE samples per MC-SR context point (method E's original: 1)
     seed:int=0, # seed of everything random
     clf_kwargs:dict|None=None, # passed to every `train_classifier`
     flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
