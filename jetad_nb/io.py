@@ -34,14 +34,16 @@ from .core import data_dir
 from .core import progress
 from .core import shared_data_dir
 from .kinematics import to_cartesian
+from .kinematics import to_ptetaphim
 
 # %% auto #0
 __all__ = ['JET_FIELDS', 'JET_SENTINELS', 'CONSTITUENT_FIELDS', 'CONSTITUENT_SENTINELS', 'DELPHES_CANDIDATES', 'VRNN_HLVS',
-           'SCHEMA_VERSION', 'READERS', 'SAMPLE_SUFFIXES', 'jet_table', 'toy_jets', 'open_tree', 'jet_mask',
-           'read_delphes', 'constituent_sum', 'write_delphes', 'read_pfnano', 'read_many', 'read_lhco', 'read_vrnn',
-           'write_jets_h5', 'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5', 'read_events_h5',
-           'detect_format', 'read_jets', 'jet_summary', 'find_samples', 'events_summary', 'summarise_samples',
-           'plot_summary', 'inventory']
+           'SCHEMA_VERSION', 'LHCO_JET_COLUMNS', 'READERS', 'EVENT_READERS', 'SAMPLE_SUFFIXES', 'jet_table', 'toy_jets',
+           'open_tree', 'jet_mask', 'read_delphes', 'constituent_sum', 'write_delphes', 'read_pfnano', 'read_many',
+           'read_lhco', 'read_vrnn', 'write_jets_h5', 'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5',
+           'read_events_h5', 'dijet_features', 'tau21', 'read_lhco_features', 'read_cathode_arrays', 'detect_format',
+           'read_jets', 'jet_summary', 'find_samples', 'events_summary', 'summarise_samples', 'plot_summary',
+           'inventory']
 
 # %% ../nbs/03_io.ipynb #2ff91049
 def _column(
@@ -872,18 +874,101 @@ def read_events_h5(
         g = f[name]
         return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
 
+# %% ../nbs/03_io.ipynb #2408f14f
+def dijet_features(
+    m_a:np.ndarray, # (n,) mass of one jet (GeV)
+    m_b:np.ndarray, # (n,) mass of the other jet (GeV)
+    tau21_a:np.ndarray, # (n,) tau2/tau1 of jet a
+    tau21_b:np.ndarray, # (n,) tau2/tau1 of jet b
+) -> np.ndarray: # (n, 4): m_j1 (lighter), m_j2 - m_j1, tau21_j1, tau21_j2
+    "Resonant-search features of two jets, ordered by mass: jet a is j1 when m_a <= m_b."
+    light = m_a <= m_b
+    return np.stack([np.where(light, m_a, m_b), np.abs(m_a - m_b), np.where(light, tau21_a, tau21_b),
+                     np.where(light, tau21_b, tau21_a)], 1)
+
+# %% ../nbs/03_io.ipynb #74d6d2eb
+def tau21(
+    tau1:np.ndarray, # N-subjettiness tau1
+    tau2:np.ndarray, # N-subjettiness tau2
+) -> np.ndarray:
+    "tau2 / tau1, 0 where tau1 <= 0 (the convention of the resonant search's features)."
+    tau1, tau2 = np.asarray(tau1, dtype=np.float64), np.asarray(tau2, dtype=np.float64)
+    return np.divide(tau2, tau1, out=np.zeros(tau1.shape), where=tau1 > 0)
+
+# %% ../nbs/03_io.ipynb #1c3b2799
+def _pandas_columns(
+    p:Path, # the HDF5 file (for messages)
+    g:h5py.Group, # a pandas fixed-format frame group (e.g. f['df'])
+) -> dict: # {column name: (n,) float64}
+    "Numeric columns of a pandas fixed-format frame read with h5py; JetADError for a non-numeric block (never read)."
+    if "axis0" not in g or "nblocks" not in g.attrs:
+        raise JetADError(f"{p}: group '{g.name}' is not a pandas fixed-format frame (no axis0 or nblocks)")
+    n, cols = len(g["axis1"]), {}
+    for k in range(int(g.attrs["nblocks"])):
+        items = [s.decode() if isinstance(s, bytes) else str(s) for s in g[f"block{k}_items"][()]]
+        ds = g[f"block{k}_values"]
+        if ds.ndim != 2 or ds.dtype.kind not in "biuf":
+            raise JetADError(f"{p}: columns {items} are not numeric (stored as {ds.dtype}); expected numbers only")
+        v = ds[()] if ds.attrs.get("transposed", 1) else ds[()].T
+        if v.shape != (n, len(items)):
+            raise JetADError(f"{p}: block {k} has shape {v.shape}; expected ({n}, {len(items)})")
+        cols.update({c: v[:, i].astype(np.float64) for i, c in enumerate(items)})
+    return cols
+
+# %% ../nbs/03_io.ipynb #a540ed38
+LHCO_JET_COLUMNS = [f"{v}j{k}" for k in (1, 2) for v in ("px", "py", "pz", "m", "tau1", "tau2")]
+
+def read_lhco_features(
+    path, # events_anomalydetection_v2.features.h5 or a file with the same columns (pandas fixed format)
+    key:str="df", # HDF5 group of the table
+) -> Events:
+    "LHC Olympics R&D high-level features file -> Events (m_jj; m_j1, m_j2 - m_j1, tau21_j1, tau21_j2); h5py only."
+    p = check_file(path, "an LHC Olympics features HDF5 file")
+    with _open_h5(p) as f:
+        if key not in f:
+            raise JetADError(f"{p}: no group {key!r} (found: {', '.join(list(f)[:10]) or 'none'})")
+        cols = _pandas_columns(p, f[key])
+    missing = [c for c in LHCO_JET_COLUMNS if c not in cols]
+    if missing:
+        raise JetADError(f"{p}: missing columns {missing}; expected the LHC Olympics features (pxj1 ... tau2j2)")
+    j = [{v: cols[f"{v}j{k}"] for v in ("px", "py", "pz", "m", "tau1", "tau2")} for k in (1, 2)]
+    p4 = [np.stack([a["px"], a["py"], a["pz"], np.sqrt(a["px"]**2 + a["py"]**2 + a["pz"]**2 + a["m"]**2)])
+          for a in j]
+    mjj = to_ptetaphim(*(p4[0] + p4[1]))[3]
+    x = dijet_features(j[0]["m"], j[1]["m"], tau21(j[0]["tau1"], j[0]["tau2"]), tau21(j[1]["tau1"], j[1]["tau2"]))
+    sig = cols["label"] == 1 if "label" in cols else np.zeros(len(mjj), bool)
+    return Events(mjj[:, None], x, sig)
+
+# %% ../nbs/03_io.ipynb #2df604f2
+def read_cathode_arrays(
+    path, # a CATHODE preprocessed array (innerdata_*.npy, outerdata_*.npy)
+) -> Events:
+    "CATHODE's (n, 6) array (m_jj, m_j1, delta m in TeV, tau21_j1, tau21_j2, label) -> Events in GeV; no pickle."
+    p = check_file(path, "a CATHODE .npy array")
+    try:
+        a = np.load(p, allow_pickle=False)
+    except Exception as e:
+        raise JetADError(f"{p}: not a numeric .npy array ({_first_line(e)})") from None
+    if not isinstance(a, np.ndarray) or a.ndim != 2 or a.shape[1] != 6 or a.dtype.kind not in "biuf":
+        what = f"shape {a.shape}, dtype {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
+        raise JetADError(f"{p}: {what}; expected a numeric (n, 6) array (m_jj, m_j1, delta m, tau21 x 2, label)")
+    a = a.astype(np.float64)
+    x = np.concatenate([a[:, 1:3] * 1000.0, a[:, 3:5]], axis=1)
+    return Events(a[:, :1] * 1000.0, x, a[:, 5] == 1)
+
 # %% ../nbs/03_io.ipynb #43682d0f
 def _hdf5_format(
     p:Path, # an HDF5 file
 ) -> str:
-    "'cache', 'events', 'lhco' or 'vrnn' from the attributes and keys of an HDF5 file; JetADError if none fits."
+    "'cache', 'events', 'lhco', 'lhco_features' or 'vrnn' from an HDF5 file's attributes and keys; else JetADError."
     with _open_h5(p) as f:
         if "jetad_schema" in f.attrs:
             return "cache"
         if "jetad_events" in f.attrs:
             return "events"
         if "df" in f:
-            return "lhco"
+            names = f["df/axis0"][()] if "axis0" in f["df"] and f["df/axis0"].dtype.kind == "S" else []
+            return "lhco_features" if b"mj1" in list(names) else "lhco"
         if "constituents" in f and "hlvs" in f:
             return "vrnn"
         raise JetADError(f"{p}: HDF5 file with keys {list(f.keys())[:10]}; expected a jetad-nb cache, events file, "
@@ -893,14 +978,16 @@ def _hdf5_format(
 def detect_format(
     path, # a file to identify
 ) -> str:
-    "'delphes', 'pfnano', 'cache', 'events', 'lhco' or 'vrnn', from the file's content; JetADError if none fits."
+    "'delphes', 'pfnano', 'cache', 'events', 'lhco', 'lhco_features', 'vrnn' or 'cathode_npy'; JetADError if none fits."
     p = check_file(path)
     with open(p, "rb") as fh:
         magic = fh.read(8)
     if magic == b"\x89HDF\r\n\x1a\n":
         return _hdf5_format(p)
+    if magic[:6] == b"\x93NUMPY":
+        return "cathode_npy"
     if magic[:4] != b"root":
-        raise JetADError(f"{p}: neither ROOT nor HDF5 (first bytes {magic[:4]!r})")
+        raise JetADError(f"{p}: neither ROOT, HDF5 nor .npy (first bytes {magic[:4]!r})")
     try:
         keys = set(uproot.open(p).keys(cycle=False))
     except Exception as e:
@@ -915,6 +1002,7 @@ def detect_format(
 
 # %% ../nbs/03_io.ipynb #dfeab41b
 READERS = {"delphes": read_delphes, "pfnano": read_pfnano, "cache": read_jets_h5, "lhco": read_lhco, "vrnn": read_vrnn}
+EVENT_READERS = {"events": read_events_h5, "lhco_features": read_lhco_features, "cathode_npy": read_cathode_arrays}
 
 def read_jets(
     path, # any supported jet file
@@ -923,8 +1011,8 @@ def read_jets(
 ) -> ak.Array:
     "Read any supported file into a jet table, choosing the reader from the file's content."
     fmt = detect_format(path)
-    if fmt not in READERS:
-        raise JetADError(f"{path}: an events file, not a jet file; read it with read_events_h5")
+    if fmt in EVENT_READERS:
+        raise JetADError(f"{path}: an events file, not a jet file ({fmt}); read it with {EVENT_READERS[fmt].__name__}")
     if fmt in ("delphes", "pfnano", "lhco"):
         kwargs["show_progress"] = show_progress
     return READERS[fmt](path, **kwargs)

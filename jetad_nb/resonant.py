@@ -15,6 +15,8 @@ import torch
 from .core import JetADError
 from .core import progress
 from .io import Events
+from .io import dijet_features
+from .io import tau21
 from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 from .weak import Flow
@@ -63,10 +65,7 @@ def resonant_features(
     a, b = a[keep], b[keep]
     p4 = lambda j: to_cartesian(g(j, "pt"), g(j, "eta"), g(j, "phi"), g(j, "mass"))
     mjj = to_ptetaphim(*[u + v for u, v in zip(p4(a), p4(b))])[3]
-    t21 = lambda j: np.divide(g(j, "tau2"), g(j, "tau1"), out=np.zeros(len(j)), where=g(j, "tau1") > 0)
-    ma, mb, ta, tb = g(a, "mass"), g(b, "mass"), t21(a), t21(b)
-    light = ma <= mb
-    x = np.stack([np.where(light, ma, mb), np.abs(ma - mb), np.where(light, ta, tb), np.where(light, tb, ta)], 1)
+    x = dijet_features(g(a, "mass"), g(b, "mass"), tau21(g(a, "tau1"), g(a, "tau2")), tau21(g(b, "tau1"), g(b, "tau2")))
     lab = (g(a, "label") > 0) if label is None else np.full(len(a), bool(label))
     return Events(mjj[:, None], x, lab)
 
