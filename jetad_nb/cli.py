@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from .core import JetADError
+from .io import EVENT_READERS
 from .io import detect_format
 from .io import events_summary
 from .io import inventory
@@ -183,6 +184,10 @@ def _cmd_info(
     fmt = detect_format(a.input)
     if fmt == "events":   # an events file: its samples and their sizes, no jet table
         print(fmt, events_summary(Path(a.input), str(a.input)))
+        return 0
+    if fmt in EVENT_READERS:   # public LHC Olympics inputs: events with a truth flag, no jets
+        ev = EVENT_READERS[fmt](a.input)
+        print(fmt, {"events": len(ev), "signal": int(ev.signal.sum()), "features": ev.x.shape[1]})
         return 0
     print(fmt, jet_summary(read_jets(a.input), str(a.input)))
     return 0
