@@ -176,6 +176,20 @@ class Snapshots(nn.Module):
         "{'p': the members' mean probability of class 1}."
         return {"p": torch.stack([torch.sigmoid(m(x)) for m in self.members]).mean(0)}
 
+# %% ../nbs/12_weak_supervision.ipynb #e38b4cbf
+def _labelled(
+    x0:np.ndarray, # class-0 inputs (n0, d)
+    x1:np.ndarray, # class-1 inputs (n1, d)
+    w0:np.ndarray|None=None, # class-0 weights (None: 1)
+    w1:np.ndarray|None=None, # class-1 weights (None: 1)
+) -> tuple: # (x float32, y float32, class-balanced weights)
+    "One labelled sample of both classes with class-balanced weights; a one-line JetADError if a class is empty."
+    if len(x0) == 0 or len(x1) == 0:
+        raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
+    x = np.concatenate([x0, x1]).astype(np.float32)
+    y = np.r_[np.zeros(len(x0)), np.ones(len(x1))].astype(np.float32)
+    return x, y, _balanced(y, np.r_[np.ones(len(x0)) if w0 is None else w0, np.ones(len(x1)) if w1 is None else w1])
+
 # %% ../nbs/12_weak_supervision.ipynb #0a625e16
 def _batch_for(
     n:int, # training events
@@ -213,20 +227,19 @@ def train_classifier(
     show_progress:bool|None=False, # progress bar over epochs
 ) -> Classifier|Snapshots:
     "Train a weighted, class-balanced classifier of x1 against x0; by default the average of its last 10 epochs."
-    if len(x0) == 0 or len(x1) == 0:
-        raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
-    x = np.concatenate([x0, x1]).astype(np.float32)
-    y = np.r_[np.zeros(len(x0)), np.ones(len(x1))].astype(np.float32)
-    w = _balanced(y, np.r_[np.ones(len(x0)) if w0 is None else w0, np.ones(len(x1)) if w1 is None else w1])
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(x))
+    if patience is not None and val_frac <= 0:
+        raise JetADError(f"patience: early stopping needs a validation split (val_frac > 0), got val_frac={val_frac}")
+    if val_frac > 0 and average_last > 1:
+        raise JetADError(f"average_last: averaging the last epochs needs val_frac=0, got val_frac={val_frac}")
+    x, y, w = _labelled(x0, x1, w0, w1)
+    idx = np.random.default_rng(seed).permutation(len(x))
     nv = int(val_frac * len(x))
     torch.manual_seed(seed)
     m, kept = Classifier(x.shape[1], hidden), []
     va = (x[idx[:nv]], y[idx[:nv]], w[idx[:nv]]) if nv > 0 else None
     fit(m, (x[idx[nv:]], y[idx[nv:]], w[idx[nv:]]), va, epochs=epochs, batch_size=batch_size or _batch_for(len(x) - nv),
         lr=lr, patience=patience, seed=seed, device=device, show_progress=show_progress,
-        after_epoch=_keep_last(average_last, epochs, kept) if average_last > 1 and nv == 0 else None)
+        after_epoch=_keep_last(average_last, epochs, kept) if average_last > 1 else None)
     return Snapshots(kept).eval() if kept else m.eval()
 
 # %% ../nbs/12_weak_supervision.ipynb #deb96ac6
@@ -240,10 +253,7 @@ def train_hgb(
 ):
     "Class-balanced gradient-boosted trees of x1 against x0 (scikit-learn's HistGradientBoostingClassifier)."
     from sklearn.ensemble import HistGradientBoostingClassifier
-    if len(x0) == 0 or len(x1) == 0:
-        raise JetADError(f"x0, x1: expected events in both classes, got {len(x0)} and {len(x1)}")
-    x, y = np.concatenate([x0, x1]), np.r_[np.zeros(len(x0)), np.ones(len(x1))]
-    w = _balanced(y, np.r_[np.ones(len(x0)) if w0 is None else w0, np.ones(len(x1)) if w1 is None else w1])
+    x, y, w = _labelled(x0, x1, w0, w1)
     return HistGradientBoostingClassifier(random_state=seed, **hgb_kwargs).fit(x, y, sample_weight=w)
 
 # %% ../nbs/12_weak_supervision.ipynb #20a48934
