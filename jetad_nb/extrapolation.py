@@ -22,7 +22,7 @@ from .weak import Flow
 from .weak import anomaly_scores
 from .weak import check_methods
 from .weak import classify
-from .weak import closure_auc
+from .weak import closure_aucs
 from .weak import in_region
 from .weak import inject
 from .weak import odds_weights
@@ -30,14 +30,15 @@ from .weak import scan_injections
 from .weak import sic_summary
 from .weak import split_data
 from .weak import split_signal
+from .weak import template_ratios
 from .weak import train_classifier
 from .weak import train_density
 from .weak import x_only
 
 # %% auto #0
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'event_features', 'distort', 'Transport', 'context_weights', 'Salad', 'Cathode',
-           'Feta', 'region_parts', 'fit_template', 'template_scores', 'bound_scores', 'method_row', 'run_methods',
-           'injection_scan', 'events_cache']
+           'Feta', 'region_parts', 'fit_template', 'template_closure', 'template_scores', 'bound_scores', 'method_row',
+           'run_methods', 'injection_scan', 'closure_study', 'events_cache']
 
 # %% ../nbs/14_extrapolation_physics.ipynb #6bc5f0ce
 CONTEXT = ["ht", "met"]
@@ -142,7 +143,7 @@ class Transport(nn.Module):
 def context_weights(
     mc_cr:Events, # MC events in the CR (scaled)
     data_cr:Events, # data events in the CR (scaled)
-    n_sigma:float|None=3.0, # weight cropping
+    n_sigma:float|None=None, # crop at mean + n_sigma std (None: uncropped odds, as the original)
     **clf_kwargs, # passed to `train_classifier`
 ):
     "A context-only classifier MC-CR (0) vs data-CR (1); returns a function c -> cropped weights p/(1-p)."
@@ -156,10 +157,11 @@ class Salad:
             mc_cr:Events, # MC events in the CR (scaled)
             data_cr:Events, # data events in the CR (scaled)
             n_ensemble:int=1, # classifiers averaged
+            n_sigma:float|None=None, # weight cropping (see `crop_weights`; None: uncropped, as the original)
             **clf_kwargs, # passed to `train_classifier` (with the ensemble seed as `seed`)
            ):
         "Train the MC-vs-data classifier(s) in the CR."
-        s = clf_kwargs.pop("seed", 0)
+        s, self.n_sigma = clf_kwargs.pop("seed", 0), n_sigma
         self.clfs = [
             train_classifier(
                 np.c_[mc_cr.c, mc_cr.x], np.c_[data_cr.c, data_cr.x], seed=s * n_ensemble + k, **clf_kwargs
@@ -168,9 +170,9 @@ class Salad:
         ]
         return self
 
-    def template(self, mc:Events, n_sigma:float|None=3.0, **_) -> tuple:
-        "(MC events, cropped weights)."
-        return mc, odds_weights(classify(self.clfs, np.c_[mc.c, mc.x]), n_sigma)
+    def template(self, mc:Events, **_) -> tuple:
+        "(MC events, their weights p/(1-p), cropped if the fit asked for it)."
+        return mc, odds_weights(classify(self.clfs, np.c_[mc.c, mc.x]), self.n_sigma)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #4cd48f08
 class Cathode:
@@ -179,7 +181,7 @@ class Cathode:
             mc_cr:Events, # MC events in the CR (scaled): the context weights
             data_cr:Events, # data events in the CR (scaled): the flow
             flow_kwargs:dict|None=None, # passed to `Flow` (transforms, hidden)
-            clf_kwargs:dict|None=None, # passed to `context_weights`
+            clf_kwargs:dict|None=None, # passed to `context_weights` (n_sigma: its weight cropping)
             **fit_kwargs, # passed to `train_density`
            ):
         "Train the flow on data-CR and the context weights."
@@ -190,7 +192,7 @@ class Cathode:
         self.cw = context_weights(mc_cr, data_cr, **(clf_kwargs or {}))
         return self
 
-    def template(self, mc:Events, oversample:int=4, **_) -> tuple:
+    def template(self, mc:Events, oversample:int=1, **_) -> tuple:
         "(events with MC context repeated `oversample` times and sampled features, context weights)."
         c = np.repeat(mc.c, oversample, axis=0)
         return Events(c, self.flow.sample(c), np.zeros(len(c), bool)), np.repeat(self.cw(mc.c), oversample)
@@ -204,7 +206,7 @@ class Feta:
             mc_cr:Events|None=None, # MC events in the CR for the context weights (None: `mc`)
             flow_kwargs:dict|None=None, # passed to the base `Flow` (transforms, hidden)
             transport_kwargs:dict|None=None, # passed to `Transport` (transforms, hidden)
-            clf_kwargs:dict|None=None, # passed to `context_weights`
+            clf_kwargs:dict|None=None, # passed to `context_weights` (n_sigma: its weight cropping)
             **fit_kwargs, # passed to `train_density`
            ):
         "Train the base flow on the MC given, the transport on data-CR and the context weights."
@@ -258,9 +260,10 @@ def fit_template(
     clf_kwargs:dict, # passed to every `train_classifier` (with the seed)
     flow_kwargs:dict, # passed to `train_density` (with the seed)
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
+    n_sigma:float|None=None, # weight cropping of every odds weight (None: uncropped, as the original)
 ):
     "Fit one template method in the CR (FETA's base flow learns the MC of the CR, as in the original)."
-    ck, fk = clf_kwargs, flow_kwargs
+    ck, fk = clf_kwargs | {"n_sigma": n_sigma}, flow_kwargs
     if name == "salad":
         return Salad().fit(p["mc_fit"], p["data_cr"], **ck)
     if name == "cathode":
@@ -270,6 +273,26 @@ def fit_template(
     return Feta().fit(p["mc_fit"], p["data_cr"], mc_cr=p["mc_fit"], flow_kwargs=flow_arch, clf_kwargs=ck, **fk)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #5d47f292
+def template_closure(
+    model, # a fitted Salad, Cathode or Feta
+    p:dict, # `region_parts` of the data set
+    oversample:int=1, # CATHODE samples per MC context point (method E's original: 1)
+    n_runs:int=5, # closure classifiers per region (median and 16-84% are quoted; original: 10)
+    clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
+    use_context:bool=False, # the closure classifiers also see the context (method E's original: features only)
+    bins:int=20, # bins of the per-feature ratios
+) -> dict: # {'cr': AUCs, 'sr': AUCs, 'ratios': {'CR': ..., 'SR': ...}} (see `template_ratios`)
+    "Closure of a template against held-out true background in the CR and in the SR, with per-feature ratios."
+    ck, f = dict(clf_kwargs or {}), (lambda e: e) if use_context else x_only
+    seed = ck.pop("seed", 0)
+    out = {"ratios": {}}
+    for key, src, truth in (("cr", "mc_hold", "tb_cr"), ("sr", "mc_sr", "tb_sr")):
+        t, w = model.template(p[src], oversample=oversample)
+        out[key] = closure_aucs(f(t), w, f(p[truth]), n_runs, seed=seed, **ck)
+        out["ratios"][key.upper()] = template_ratios(t, w, p[truth], bins)
+    return out
+
+# %% ../nbs/14_extrapolation_physics.ipynb #f29eb09f
 def template_scores(
     model, # a fitted Salad, Cathode or Feta
     p:dict, # `region_parts` of the data set
@@ -278,11 +301,11 @@ def template_scores(
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
     classifier:str="nn", # the SR classifier: 'nn' or 'hgb' (see `anomaly_scores`)
     use_context:bool=False, # the closure and SR classifiers also see the context (method E's original: features only)
-) -> tuple: # (closure AUC in the CR, anomaly scores of the SR test set)
-    "Closure of a template in the CR (from held-out MC-CR), then its SR template against SR data on the test set."
+    closure_runs:int=5, # closure classifiers per region (see `template_closure`)
+) -> tuple: # (`template_closure` dict, anomaly scores of the SR test set)
+    "Closure of a template in the CR and SR (`template_closure`), then its SR template against SR data on the test set."
     ck, f = clf_kwargs or {}, (lambda e: e) if use_context else x_only
-    tc, wc = model.template(p["mc_hold"], oversample=oversample)
-    clo = closure_auc(f(tc), wc, f(p["tb_cr"]), **ck)
+    clo = template_closure(model, p, oversample, closure_runs, ck, use_context)
     tmpl, w = model.template(p["mc_sr"], oversample=oversample)
     return clo, anomaly_scores(f(tmpl), w, f(p["data_sr"]), f(p["test"]), n_ensemble, classifier=classifier, **ck)
 
@@ -304,16 +327,19 @@ def bound_scores(
 # %% ../nbs/14_extrapolation_physics.ipynb #753a0efe
 def method_row(
     name:str, # method
-    closure:float, # closure AUC in the CR (NaN for the bounds)
+    closure:dict|None, # `template_closure` of a template method (None for the bounds)
     labels, # truth of the test events
     scores, # their anomaly scores
     seconds:float, # time the method took
     p:dict, # `region_parts` of the data set
 ) -> dict:
-    "One row of the per-method summary: closure, `sic_summary`, time and the sizes of the SR samples."
+    "One row of the per-method summary: closure (median, 16%, 84%) in CR and SR, `sic_summary`, time, SR sizes."
+    q = lambda a: np.quantile(a, [0.5, 0.16, 0.84]) if closure else [np.nan] * 3
+    (c50, c16, c84), (s50, s16, s84) = q(closure and closure["cr"]), q(closure and closure["sr"])
     return {
         "method": name,
-        "closure_auc": closure,
+        "closure_auc": c50, "closure_16": c16, "closure_84": c84,
+        "sr_closure_auc": s50, "sr_closure_16": s16, "sr_closure_84": s84,
         **sic_summary(labels, scores),
         "seconds": seconds,
         "n_data_sr": len(p["data_sr"]),
@@ -342,9 +368,11 @@ def run_methods(
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
     classifier:str="nn", # the SR classifier of every method: 'nn' or 'hgb' (see `anomaly_scores`)
     use_context:bool=False, # the closure and SR classifiers also see the context (original: features only)
+    closure_runs:int=5, # closure classifiers per region and template (median and 16-84% in the table)
+    weight_crop:float|None=None, # crop odds weights at mean + weight_crop std (None: uncropped, as the original)
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
-    "Fit every method in the CR, check closure there, build SR templates and score the SR test set."
+    "Fit every method in the CR, check closure in the CR and SR, build SR templates and score the SR test set."
     check_methods(methods, METHODS)
     ck = {"seed": seed} | (clf_kwargs or {})
     fk = {"seed": seed} | (flow_kwargs or {})
@@ -354,10 +382,10 @@ def run_methods(
     for name in progress(methods, desc="methods", show=show_progress):
         t0 = time.perf_counter()
         if name in ("salad", "cathode", "feta"):
-            m = fit_template(name, p, ck, fk, flow_arch)
-            clo, s = template_scores(m, p, n_ensemble, oversample, ck, classifier, use_context)
+            m = fit_template(name, p, ck, fk, flow_arch, weight_crop)
+            clo, s = template_scores(m, p, n_ensemble, oversample, ck, classifier, use_context, closure_runs)
         else:
-            clo, s = float("nan"), bound_scores(name, p, n_ensemble, ck, classifier, use_context)
+            clo, s = None, bound_scores(name, p, n_ensemble, ck, classifier, use_context)
         curves[name] = (y, s)
         rows.append(method_row(name, clo, y, s, time.perf_counter() - t0, p))
     return pd.DataFrame(rows), curves
@@ -382,6 +410,36 @@ def injection_scan(
         return run_methods(data, mc, parts["ideal"], parts["test"], sp["test"], sp["train"], sr_lower, seed=seed,
                            show_progress=False, **run_kwargs)
     return scan_injections(point, injections, seeds, "injection scan", show_progress)
+
+# %% ../nbs/14_extrapolation_physics.ipynb #53b8caf2
+def closure_study(
+    background:Events, # data-simulation background (scaled); split as in the scan, no signal added
+    mc:Events, # MC background (scaled)
+    sr_lower, # SR lower bounds (scaled)
+    methods=("salad", "cathode", "feta"), # template methods to check
+    seed:int=0, # seed of the split, the fits and the closure classifiers
+    closure_runs:int=5, # closure classifiers per region (original: 10)
+    oversample:int=1, # CATHODE samples per MC context point
+    clf_kwargs:dict|None=None, # passed to every `train_classifier`
+    flow_kwargs:dict|None=None, # passed to `train_density`
+    flow_arch:dict|None=None, # passed to `Flow`
+    use_context:bool=False, # the closure classifiers also see the context
+    weight_crop:float|None=None, # odds-weight cropping (None: uncropped, as the original)
+    show_progress:bool|None=None, # progress bar over methods
+) -> tuple: # (DataFrame method, region, run, auc; {method: {'CR': ratios, 'SR': ratios}})
+    "Closure of each template at S/B = 0 in the CR and the SR: every classifier's AUC and per-feature ratios."
+    check_methods(methods, ("salad", "cathode", "feta"))
+    ck, fk = {"seed": seed} | (clf_kwargs or {}), {"seed": seed} | (flow_kwargs or {})
+    parts, none = split_data(background, seed=seed), background[:0]
+    p = region_parts(parts["data"], mc, parts["ideal"], parts["test"], none, none, sr_lower, seed)
+    rows, ratios = [], {}
+    for name in progress(methods, desc="closure", show=show_progress):
+        clo = template_closure(fit_template(name, p, ck, fk, flow_arch, weight_crop), p, oversample, closure_runs, ck,
+                               use_context)
+        rows += [{"method": name, "region": r.upper(), "run": k, "auc": a} for r in ("cr", "sr")
+                 for k, a in enumerate(clo[r])]
+        ratios[name] = clo["ratios"]
+    return pd.DataFrame(rows), ratios
 
 # %% ../nbs/14_extrapolation_physics.ipynb #ebeaab7d
 def events_cache(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +15,12 @@ import torch
 
 from .core import JetADError
 from .core import progress
+from .io import EVENT_READERS
 from .io import Events
+from .io import detect_format
 from .io import dijet_features
+from .io import read_events_h5
+from .io import read_lhco
 from .io import tau21
 from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
@@ -34,9 +39,10 @@ from .weak import train_density
 from .weak import x_only
 
 # %% auto #0
-__all__ = ['CONTEXT_RES', 'FEATURES_RES', 'RESONANT_METHODS', 'resonant_features', 'mjj_ratio', 'LogitScaler', 'Preprocess',
-           'regions', 'split_background', 'sample_window', 'cathode_template', 'resonant_parts', 'cathode_background',
-           'resonant_pair', 'resonant_row', 'run_resonant', 'resonant_scan']
+__all__ = ['CONTEXT_RES', 'FEATURES_RES', 'RESONANT_METHODS', 'resonant_features', 'read_search_events', 'mjj_ratio',
+           'LogitScaler', 'Preprocess', 'regions', 'split_background', 'sample_window', 'cathode_template',
+           'resonant_parts', 'train_sb_flow', 'cathode_background', 'resonant_pair', 'resonant_row', 'run_resonant',
+           'resonant_scan', 'blackbox_scores', 'bump_table', 'plot_bump_hunt']
 
 # %% ../nbs/15_resonant_search.ipynb #2d0e8ee3
 CONTEXT_RES = ["m_jj"]
@@ -68,6 +74,30 @@ def resonant_features(
     x = dijet_features(g(a, "mass"), g(b, "mass"), tau21(g(a, "tau1"), g(a, "tau2")), tau21(g(b, "tau1"), g(b, "tau2")))
     lab = (g(a, "label") > 0) if label is None else np.full(len(a), bool(label))
     return Events(mjj[:, None], x, lab)
+
+# %% ../nbs/15_resonant_search.ipynb #48494d5b
+def read_search_events(
+    paths, # one file or a list of files of the same format
+    fmt:str|None=None, # 'events', 'lhco_features', 'cathode_npy' or 'lhco' (None: `detect_format` of the first file)
+    background="qcd", # events caches: the background group, or a list of groups to join
+    signal:str="wprime", # events caches: the signal group
+) -> tuple: # (background Events, signal Events); the signal is empty for files without labels
+    "The resonant search's events from an events cache, LHCO features, CATHODE arrays or LHCO particle files."
+    files = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not files:
+        raise JetADError("data_path: expected at least one file")
+    fmt = fmt or detect_format(files[0])
+    if fmt == "events":
+        groups = [background] if isinstance(background, str) else background
+        bkg = Events.concat(*(read_events_h5(f, g) for f in files for g in groups))
+        return bkg, Events.concat(*(read_events_h5(f, signal) for f in files))
+    if fmt == "lhco":
+        ev = Events.concat(*(resonant_features(read_lhco(f, n_leading=2, show_progress=False)) for f in files))
+    elif fmt in ("lhco_features", "cathode_npy"):
+        ev = Events.concat(*(EVENT_READERS[fmt](f) for f in files))
+    else:
+        raise JetADError(f"{files[0]}: a {fmt!r} file; expected events, lhco_features, cathode_npy or lhco")
+    return ev[~ev.signal], ev[ev.signal]
 
 # %% ../nbs/15_resonant_search.ipynb #190a553a
 def mjj_ratio(
@@ -227,6 +257,19 @@ def resonant_parts(
         )
     return {"data_sr": data_sr, "data_sb": data_sb, "ideal_sr": ideal_sr, "test_sr": test_sr, "sig_sr": sig_sr}
 
+# %% ../nbs/15_resonant_search.ipynb #891869e9
+def train_sb_flow(
+    sb:Events, # SB data (scaled)
+    seed:int=0, # seed of the initial weights and the training
+    flow_kwargs:dict|None=None, # passed to `train_density` (epochs, batch_size, lr, patience, device)
+    flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
+) -> Flow:
+    "CATHODE's density estimator: a conditional flow p(x | m_jj) trained on SB data."
+    torch.manual_seed(seed)   # the flow's initial weights follow the seed, not the global random state
+    return train_density(
+        Flow(sb.x.shape[1], sb.c.shape[1], **(flow_arch or {})), sb.x, sb.c, **({"seed": seed} | (flow_kwargs or {}))
+    )
+
 # %% ../nbs/15_resonant_search.ipynb #37ee75fc
 def cathode_background(
     p:dict, # `resonant_parts` of the data set
@@ -238,11 +281,7 @@ def cathode_background(
     clf_kwargs:dict|None=None, # passed to the flow-AUC classifier (`closure_auc`)
 ) -> tuple: # (CATHODE's SR template, flow AUC against the true SR background)
     "CATHODE: a flow trained on SB data, its SR template, and the flow AUC of that template."
-    sb = p["data_sb"]
-    torch.manual_seed(seed)   # the flow's initial weights follow the seed, not the global random state
-    flow = train_density(
-        Flow(sb.x.shape[1], sb.c.shape[1], **(flow_arch or {})), sb.x, sb.c, **({"seed": seed} | (flow_kwargs or {}))
-    )
+    flow = train_sb_flow(p["data_sb"], seed, flow_kwargs, flow_arch)
     bkg = cathode_template(flow, p["data_sr"], sr, oversample, seed)
     return bkg, closure_auc(x_only(bkg), np.ones(len(bkg)), x_only(p["ideal_sr"]), **(clf_kwargs or {}))
 
@@ -335,6 +374,7 @@ def resonant_scan(
     seeds=(0,), # seeds per S/B
     frac_ideal:float=0.25, # share of the SR background for the idealized template
     frac_test:float=0.25, # share of the SR background for the test set
+    ideal:Events|None=None, # extra background (scaled) whose SR events are the idealized template (frac_ideal: 0)
     show_progress:bool|None=None, # progress bar over the (S/B, seed) points
     **run_kwargs, # passed to `run_resonant` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
@@ -342,9 +382,92 @@ def resonant_scan(
     sp = split_signal(signal)
 
     def point(s_over_b, seed):
-        parts = split_background(background, sr, frac_ideal, frac_test, seed=seed)
+        parts = split_background(background, sr, 0.0 if ideal is not None else frac_ideal, frac_test, seed=seed)
+        if ideal is not None:
+            parts["ideal"] = regions(ideal, sr, sb)[0]
         data = inject(parts["data"], sp["pool"], s_over_b, [sr[0]], seed=seed, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
         return run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=seed, show_progress=False,
                             **run_kwargs)
     return scan_injections(point, injections, seeds, "resonant scan", show_progress)
+
+# %% ../nbs/15_resonant_search.ipynb #b07ffebe
+def blackbox_scores(
+    data:Events, # observed events (scaled); their labels are not used
+    sr:tuple, # SR edges (scaled)
+    sb:tuple, # outer SB edges (scaled)
+    method:str="cwola", # 'cwola' (SB data is the background class) or 'cathode' (the SB flow's SR samples)
+    n_folds:int=5, # each window event is scored by the ensemble of the folds that did not hold it
+    n_ensemble:int=1, # classifiers per fold
+    oversample:int=4, # CATHODE samples per SR event
+    seed:int=0, # seed of the folds, the flow and the classifiers
+    clf_kwargs:dict|None=None, # passed to every `train_classifier`
+    flow_kwargs:dict|None=None, # passed to `train_density`
+    flow_arch:dict|None=None, # passed to `Flow`
+    classifier:str="nn", # 'nn' or 'hgb' (see `anomaly_scores`)
+) -> np.ndarray: # the score of every event; NaN outside the SB window
+    "Anomaly scores of observed data without truth, k-folded over the SR and SB so that no event scores itself."
+    if method not in ("cwola", "cathode"):
+        raise JetADError(f"method: expected 'cwola' or 'cathode', got {method!r}")
+    if n_folds < 2:
+        raise JetADError(f"n_folds: expected at least 2, got {n_folds}")
+    in_sr, in_win = in_region(data.c, [sr[0]], [sr[1]]), in_region(data.c, [sb[0]], [sb[1]])
+    fold = np.random.default_rng(seed).integers(0, n_folds, len(data))
+    if method == "cathode":   # the flow sees all SB data; its samples, not the events, train the classifiers
+        tmpl = cathode_template(train_sb_flow(data[in_win & ~in_sr], seed, flow_kwargs, flow_arch), data[in_sr], sr,
+                                oversample, seed)
+    scores = np.full(len(data), np.nan)
+    for k in range(n_folds):
+        train, held = in_win & (fold != k), in_win & (fold == k)
+        bkg = tmpl if method == "cathode" else data[train & ~in_sr]
+        ck = {"seed": seed * n_folds + k} | (clf_kwargs or {})
+        scores[held] = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(data[train & in_sr]), x_only(data[held]),
+                                      n_ensemble, classifier=classifier, **ck)
+    return scores
+
+# %% ../nbs/15_resonant_search.ipynb #c6a7ac59
+def bump_table(
+    mjj:np.ndarray, # m_jj of every event (any units, those of sr)
+    scores:np.ndarray, # their anomaly scores (NaN: not scored)
+    sr:tuple, # SR edges
+    effs=(0.1, 0.01), # SB efficiencies of the cuts
+) -> pd.DataFrame: # columns sb_eff, cut, n_sr, expected, excess_sigma
+    "SR events passing score cuts set on the SB, against the SB pass rate: the local excess of a bump hunt."
+    ok = np.isfinite(scores)
+    in_sr = ok & (mjj > sr[0]) & (mjj < sr[1])
+    sbs = scores[ok & ~in_sr]
+    if len(sbs) == 0 or in_sr.sum() == 0:
+        raise JetADError("scores: expected scored events in both the SR and the SB")
+    rows = []
+    for e in effs:
+        cut = np.quantile(sbs, 1 - e)
+        n, exp = int((scores[in_sr] > cut).sum()), e * in_sr.sum()
+        rows.append({"sb_eff": e, "cut": cut, "n_sr": n, "expected": exp, "excess_sigma": (n - exp) / np.sqrt(exp)})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/15_resonant_search.ipynb #e5c0d75f
+def plot_bump_hunt(
+    mjj:np.ndarray, # m_jj of every event (GeV)
+    scores:np.ndarray, # their anomaly scores (NaN: not scored)
+    sr:tuple, # SR edges (GeV)
+    effs=(0.1, 0.01), # SB efficiencies of the cuts (see `bump_table`)
+    bins:int=40, # m_jj bins over the scored window
+    truth:np.ndarray|None=None, # signal flags, when known: drawn filled under each selection
+):
+    "The m_jj spectrum of the scored window, before and after cuts on the anomaly score: a bump hunt's picture."
+    import matplotlib.pyplot as plt
+    ok = np.isfinite(scores)
+    edges = np.linspace(mjj[ok].min(), mjj[ok].max(), bins + 1)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.hist(mjj[ok], edges, histtype="step", color="k", label="all events")
+    for k, r in bump_table(mjj, scores, sr, effs).iterrows():
+        sel = ok & (scores > r.cut)
+        lab = f"SB eff. {r.sb_eff:g}: {r.excess_sigma:+.1f} sigma"
+        ax.hist(mjj[sel], edges, histtype="step", color=f"C{k}", label=lab)
+        if truth is not None:
+            ax.hist(mjj[sel & truth], edges, color=f"C{k}", alpha=0.3)
+    for v in sr:
+        ax.axvline(v, c="r", ls="--")
+    ax.set(yscale="log", xlabel="m_jj [GeV]", ylabel="events", title="m_jj after anomaly-score cuts (SR: red)")
+    ax.legend(fontsize=8)
+    return fig

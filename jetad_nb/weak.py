@@ -29,8 +29,9 @@ from .train import predict
 # %% auto #0
 __all__ = ['CLASSIFIERS', 'in_region', 'MinMax', 'scale_events', 'inject', 'split_data', 'split_signal', 'Classifier', 'classify',
            'Snapshots', 'train_classifier', 'train_hgb', 'crop_weights', 'odds_weights', 'Flow', 'train_density',
-           'closure_auc', 'x_only', 'anomaly_scores', 'sic_summary', 'add_noise_features', 'check_methods',
-           'training_kwargs', 'scan_injections', 'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
+           'closure_auc', 'closure_aucs', 'template_ratios', 'plot_template_ratios', 'x_only', 'anomaly_scores',
+           'sic_summary', 'add_noise_features', 'check_methods', 'training_kwargs', 'scan_injections',
+           'scan_results_rows', 'plot_scan_point', 'plot_sic_scan']
 
 # %% ../nbs/12_weak_supervision.ipynb #a422c708
 def in_region(
@@ -63,6 +64,10 @@ class MinMax:
         return (self.lo + (np.asarray(x) - self.vmin) / (self.vmax - self.vmin) * (self.hi - self.lo)).astype(
             np.float32
         )
+
+    def inverse(self, y) -> np.ndarray:
+        "Back to the original units (float64)."
+        return self.vmin + (np.asarray(y, dtype=np.float64) - self.lo) / (self.hi - self.lo) * (self.vmax - self.vmin)
 
 # %% ../nbs/12_weak_supervision.ipynb #a82c9ccc
 def scale_events(
@@ -350,6 +355,65 @@ def closure_auc(
     p = classify(clf, np.r_[xt[it[:nt]], xu[iu[:nu]]])
     y = np.r_[np.zeros(nt), np.ones(nu)]
     return float(roc_auc_score(y, p, sample_weight=np.r_[weights[it[:nt]] / weights[it[:nt]].mean(), np.ones(nu)]))
+
+# %% ../nbs/12_weak_supervision.ipynb #44c8a161
+def closure_aucs(
+    template:Events, # template events
+    weights:np.ndarray, # their weights
+    truth:Events, # held-out true events of the same region
+    n_runs:int=5, # classifier runs (method E's original: 10)
+    seed:int=0, # run k uses seed seed * n_runs + k (split and classifier)
+    **clf_kwargs, # passed to `closure_auc` and `train_classifier`
+) -> np.ndarray: # the n_runs AUCs
+    "Closure AUCs of `n_runs` independent classifiers (new split and initialisation each): quote median and 16-84%."
+    if n_runs < 1:
+        raise JetADError(f"n_runs: expected at least 1 closure run, got {n_runs}")
+    seeds = seed * n_runs + np.arange(n_runs)
+    return np.array([closure_auc(template, weights, truth, seed=int(s), **clf_kwargs) for s in seeds])
+
+# %% ../nbs/12_weak_supervision.ipynb #f6c36375
+def template_ratios(
+    template:Events, # template events
+    weights:np.ndarray, # their weights
+    truth:Events, # true events of the same region
+    bins:int=20, # bins per feature, between the truth's 1% and 99% quantiles
+) -> list: # per feature: (bin edges, ratio, its error), both histograms normalised to unit area
+    "Per-feature ratio of the weighted template histogram to the truth histogram, with statistical errors."
+    w = np.asarray(weights, dtype=np.float64)
+    out = []
+    for j in range(truth.x.shape[1]):
+        edges = np.linspace(*np.quantile(truth.x[:, j], [0.01, 0.99]), bins + 1)
+        ht, _ = np.histogram(template.x[:, j], edges, weights=w)
+        h2, _ = np.histogram(template.x[:, j], edges, weights=w**2)
+        hu, _ = np.histogram(truth.x[:, j], edges)
+        nt, nu = max(ht.sum(), 1e-300), max(hu.sum(), 1)
+        ratio = np.divide(ht / nt, hu / nu, out=np.full(bins, np.nan), where=hu > 0)
+        zero = np.zeros(bins)
+        rel = np.sqrt(np.divide(h2, ht**2, out=zero.copy(), where=ht > 0) + np.divide(1.0, hu, out=zero, where=hu > 0))
+        out.append((edges, ratio, ratio * rel))
+    return out
+
+# %% ../nbs/12_weak_supervision.ipynb #e10e3000
+def plot_template_ratios(
+    ratios:dict, # {label: `template_ratios` output}, e.g. one entry per method
+    names:list, # feature names (one panel each)
+    title:str="", # figure title (e.g. the region)
+):
+    "One panel per feature: template / truth ratio with error bars for every label; the line at 1 is closure."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3), sharey=True, squeeze=False)
+    for k, (lab, rat) in enumerate(ratios.items()):
+        for ax, (edges, r, e) in zip(axs[0], rat):
+            mid = 0.5 * (edges[1:] + edges[:-1])
+            ax.errorbar(mid + 0.15 * (k - len(ratios) / 2) * np.diff(edges), r, e, fmt=".", ms=3, label=lab)
+    for ax, n in zip(axs[0], names):
+        ax.axhline(1, c="k", lw=0.8)
+        ax.set(xlabel=n, ylim=(0.5, 1.5))
+    axs[0, 0].set_ylabel("template / truth")
+    axs[0, -1].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/12_weak_supervision.ipynb #3be6ab81
 def x_only(
