@@ -18,6 +18,8 @@ from .clustering import flat_links
 from .clustering import global_links
 from .clustering import nsubjettiness
 from .core import JetADError
+from .core import atomic_path
+from .core import check_file
 from .core import dask_map
 from .core import data_dir
 from .core import progress
@@ -31,8 +33,9 @@ from .kinematics import to_ptetaphim
 
 # %% auto #0
 __all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
-           'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate', 'job_seed',
-           'generate_many', 'make_samples', 'make_production', 'mass_mode', 'detector_vs_truth']
+           'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate',
+           'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'generate_many', 'make_samples',
+           'make_production', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/04_generate.ipynb #4786b43d
 def _wprime(
@@ -173,9 +176,69 @@ def pythia_settings(
         raise JetADError(f"seed: expected 1 ... 900000000 for Pythia, got {seed}")
     return COMMON_SETTINGS + ["Random:setSeed = on", f"Random:seed = {int(seed)}"] + PROCESSES[process](**options)
 
-# %% ../nbs/04_generate.ipynb #e76cef12
+# %% ../nbs/04_generate.ipynb #15b4dcad
 PARTICLE_COLUMNS = ["px", "py", "pz", "e", "pid", "charge", "x", "y", "z"]
 
+def _visible_final(
+    prt:ak.Array, # per-event particle records of `Pythia.nextBatch` (its field `prt`)
+    pdata, # a `pythia8mc.ParticleData` (visibility and charge of a particle id)
+    cache:dict, # {id: (visible, charge)}, filled as new ids appear
+) -> tuple: # (dict of flat float64 arrays PARTICLE_COLUMNS, counts per event)
+    "Visible final-state particles of a batch as flat arrays, in event-record order."
+    pid = ak.to_numpy(ak.flatten(prt.id)).astype(np.int64)
+    ids, inv = np.unique(pid, return_inverse=True)
+    for i in ids.tolist():
+        if i not in cache:
+            cache[i] = (bool(pdata.isVisible(i)), float(pdata.charge(i)))
+    visible = np.array([cache[i][0] for i in ids.tolist()], dtype=bool)[inv]
+    charge = np.array([cache[i][1] for i in ids.tolist()], dtype=np.float64)[inv]
+    keep = (ak.to_numpy(ak.flatten(prt.status)) > 0) & visible
+    n = ak.to_numpy(ak.num(prt))
+    counts = np.bincount(np.repeat(np.arange(len(n)), n)[keep], minlength=len(n))
+    flat = lambda a: ak.to_numpy(ak.fill_none(ak.flatten(a), 0.0)).astype(np.float64)[keep]   # no vertex: 0
+    out = {k: flat(prt.p[k]) for k in ("px", "py", "pz", "e")}
+    out |= {k: flat(prt.vProd[c]) for k, c in (("x", "px"), ("y", "py"), ("z", "pz"))}
+    out |= dict(pid=pid[keep].astype(np.float64), charge=charge[keep])
+    return {k: out[k] for k in PARTICLE_COLUMNS}, counts
+
+# %% ../nbs/04_generate.ipynb #362f02be
+def _pythia(
+    process:str, # one of PROCESSES
+    seed:int=1, # Pythia seed
+    **options, # process options (see `pythia_settings`)
+):
+    "An initialised `pythia8mc.Pythia` for a process and seed."
+    import pythia8mc
+    py = pythia8mc.Pythia("", False)
+    for s in pythia_settings(process, seed, **options):
+        if not py.readString(s):
+            raise JetADError(f"process {process!r}: Pythia rejected the setting {s!r}")
+    if not py.init():
+        raise JetADError(f"process {process!r}: Pythia initialisation failed (options {options})")
+    return py
+
+# %% ../nbs/04_generate.ipynb #ba27f29c
+def _pythia_batch(
+    py, # an initialised `pythia8mc.Pythia`
+    n:int, # successful events wanted
+    cache:dict, # {id: (visible, charge)} of `_visible_final`
+    max_failures:int, # failed events still allowed in this run
+    process:str="", # the process's name, for the error message
+) -> tuple: # (flat particle arrays, counts per event, failed events)
+    "n successful events from `Pythia.nextBatch` as flat arrays of visible final-state particles."
+    batches, failed, got = [], 0, 0
+    while got < n:
+        b = py.nextBatch(n - got, "none")        # failed events come back as None
+        ok = ~ak.is_none(b, axis=0)
+        failed += len(b) - int(ak.sum(ok))
+        if failed > max_failures:
+            raise JetADError(f"process {process!r}: too many failed events ({failed})")
+        batches.append(b[ok])
+        got += int(ak.sum(ok))
+    b = batches[0] if len(batches) == 1 else ak.concatenate(batches)
+    return *_visible_final(b.prt, py.particleData, cache), failed
+
+# %% ../nbs/04_generate.ipynb #b2af9459
 def pythia_events(
     process:str, # one of PROCESSES
     n_events:int, # events to generate
@@ -185,31 +248,19 @@ def pythia_events(
     **options, # process options (see `pythia_settings`)
 ):
     "Yield chunks of visible final-state particles: (dict of flat arrays PARTICLE_COLUMNS, counts per event)."
-    import pythia8mc
-    py = pythia8mc.Pythia("", False)
-    for s in pythia_settings(process, seed, **options):
-        if not py.readString(s):
-            raise JetADError(f"process {process!r}: Pythia rejected the setting {s!r}")
-    if not py.init():
-        raise JetADError(f"process {process!r}: Pythia initialisation failed (options {options})")
+    from concurrent.futures import ThreadPoolExecutor
+    py, cache, budget = _pythia(process, seed, **options), {}, 100 + n_events // 10
+    sizes = [min(chunk, n_events - i) for i in range(0, n_events, chunk)]
     bar = progress(total=n_events, desc=f"pythia {process}", unit="ev", show=show_progress)
-    done, failures = 0, 0
-    while done < n_events:
-        rows, counts = [], []
-        while len(counts) < min(chunk, n_events - done):
-            if not py.next():
-                failures += 1
-                if failures > 100 + n_events // 10:
-                    raise JetADError(f"process {process!r}: too many failed events ({failures})")
-                continue
-            ev = [(p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge(), p.xProd(), p.yProd(), p.zProd())
-                  for p in py.event if p.isFinal() and p.isVisible()]
-            rows.extend(ev)
-            counts.append(len(ev))
-        a = np.asarray(rows, dtype=np.float64).reshape(-1, len(PARTICLE_COLUMNS))
-        done += len(counts)
-        bar.update(len(counts))
-        yield {c: a[:, i] for i, c in enumerate(PARTICLE_COLUMNS)}, np.asarray(counts)
+    with ThreadPoolExecutor(1) as pool:   # Pythia makes chunk i + 1 while the caller works on chunk i
+        job = pool.submit(_pythia_batch, py, sizes[0], cache, budget, process)
+        for i in range(len(sizes)):
+            parts, counts, failed = job.result()
+            budget -= failed
+            if i + 1 < len(sizes):
+                job = pool.submit(_pythia_batch, py, sizes[i + 1], cache, budget, process)
+            bar.update(len(counts))
+            yield parts, counts
     bar.close()
 
 # %% ../nbs/04_generate.ipynb #5f958982
@@ -489,7 +540,21 @@ def reconstruct(
         out |= _truth_collections(det["Particle"], n, fatjet_r, fatjet_min_pt)
     return out
 
-# %% ../nbs/04_generate.ipynb #7dbb7380
+# %% ../nbs/04_generate.ipynb #143ac079
+def _detector_chunks(
+    chunks, # iterable of (flat particle arrays PARTICLE_COLUMNS, counts per event)
+    seed:int, # detector seed: the same seed smears the same particles the same way
+    det:Detector, # detector parameters
+    fatjet_r:float, # fat-jet radius
+    fatjet_min_pt:float, # GeV, fat-jet threshold
+    truth:bool, # also make the truth `Particle` and `GenFatJet` collections
+):
+    "Detector and reconstruction of every chunk, one random stream for the run: Delphes collections per chunk."
+    rng = np.random.default_rng([int(seed), 20260])
+    for parts, counts in chunks:
+        yield reconstruct(simulate_detector(parts, counts, rng, det), fatjet_r, fatjet_min_pt, truth)
+
+# %% ../nbs/04_generate.ipynb #10264bf5
 def generate(
     process:str, # one of PROCESSES
     n_events:int, # events
@@ -506,11 +571,152 @@ def generate(
     "Generate events of one process with one seed and write them as a Delphes-format ROOT file."
     if n_events < 1:
         raise JetADError(f"n_events: expected a positive number of events, got {n_events}")
-    rng = np.random.default_rng([int(seed), 20260])
-    def chunks():
-        for parts, counts in pythia_events(process, n_events, seed, chunk, show_progress, **options):
-            yield reconstruct(simulate_detector(parts, counts, rng, det), fatjet_r, fatjet_min_pt, truth)
-    return write_delphes(out, chunks())
+    events = pythia_events(process, n_events, seed, chunk, show_progress, **options)
+    return write_delphes(out, _detector_chunks(events, seed, det, fatjet_r, fatjet_min_pt, truth))
+
+# %% ../nbs/04_generate.ipynb #af16a7a5
+def _hepmc_event(
+    prt:ak.Array, # one event's particle records of `Pythia.nextBatch`
+    number:int, # event number
+):
+    "One Pythia event as a `pyhepmc.GenEvent`: beams -> decayed mothers -> final state, vertices in mm."
+    import pyhepmc
+    fin = ak.to_numpy(prt.status) > 0
+    has_v = fin & ~ak.to_numpy(ak.is_none(prt.vProd))
+    moms, slot = np.unique(ak.to_numpy(prt.mother1)[has_v], return_inverse=True)   # the hadrons that decayed there
+    rows = np.concatenate([[1, 2], moms, np.flatnonzero(fin)]).astype(np.int64)     # entries written, in this order
+    lo, hi = np.ones(len(rows), np.int64), np.full(len(rows), 2)                   # 1-based parents: the two beams
+    lo[:2] = hi[:2] = 0
+    lo[2 + len(moms):][has_v[fin]] = hi[2 + len(moms):][has_v[fin]] = 3 + slot
+    status = np.r_[[4, 4], np.full(len(moms), 2), np.ones(fin.sum())].astype(np.int32)
+    sel, zero = prt[rows], np.zeros(2 + len(moms))
+    f = lambda a: ak.to_numpy(ak.fill_none(a, 0.0)).astype(np.float64)
+    v = lambda c: np.r_[zero, f(sel.vProd[c])[2 + len(moms):]]
+    ev = pyhepmc.GenEvent()
+    pid, parents = ak.to_numpy(sel.id).astype(np.int32), np.stack([lo, hi], 1).astype(np.int32)
+    ev.from_hepevt(number, f(sel.p.px), f(sel.p.py), f(sel.p.pz), f(sel.p.e), f(sel.m), pid, status, parents=parents,
+                   vx=v("px"), vy=v("py"), vz=v("pz"), vt=v("e"))
+    ev.set_units(pyhepmc.Units.GEV, pyhepmc.Units.MM)
+    return ev
+
+# %% ../nbs/04_generate.ipynb #475f4f6a
+def write_hepmc(
+    process:str, # one of PROCESSES
+    n_events:int, # events
+    out, # output HepMC3 ASCII file (written atomically)
+    seed:int=1, # Pythia seed
+    chunk:int=200, # events per `nextBatch` call
+    **options, # process options (see `pythia_settings`)
+) -> Path:
+    "Generate Pythia events and write them as HepMC3 ASCII (input of `reconstruct_hepmc` or of other tools)."
+    import pyhepmc
+    if n_events < 1:
+        raise JetADError(f"n_events: expected a positive number of events, got {n_events}")
+    py, done = _pythia(process, seed, **options), 0
+    with atomic_path(out) as tmp, open(tmp, "wb") as fo, pyhepmc.open(fo, "w") as f:
+        while done < n_events:
+            for prt in py.nextBatch(min(chunk, n_events - done), "skip").prt:   # failed events skipped
+                f.write(_hepmc_event(prt, done))
+                done += 1
+    return Path(out)
+
+# %% ../nbs/04_generate.ipynb #e938f1ae
+def _check_hepmc(
+    path, # a HepMC3 ASCII file, plain or gzip-compressed (.gz)
+) -> Path:
+    "The path of a HepMC3 ASCII file, or a one-line JetADError saying what is wrong with it."
+    import gzip
+    p = check_file(path, "a HepMC3 ASCII file")
+    try:
+        with (gzip.open if p.suffix == ".gz" else open)(p, "rb") as f:
+            head = f.read(256).split(b"\n")
+    except OSError as e:
+        raise JetADError(f"{p}: cannot read it as HepMC3 ASCII ({e})") from None
+    if not (len(head) > 1 and head[0].startswith(b"HepMC::Version") and head[1].startswith(b"HepMC::Asciiv3-START")):
+        raise JetADError(f"{p}: not a HepMC3 ASCII file (expected 'HepMC::Version', 'HepMC::Asciiv3-START...')")
+    if p.suffix != ".gz":
+        with open(p, "rb") as f:
+            f.seek(max(0, p.stat().st_size - 64))
+            if b"HepMC::Asciiv3-END_EVENT_LISTING" not in f.read():
+                raise JetADError(f"{p}: truncated HepMC3 file (no 'HepMC::Asciiv3-END_EVENT_LISTING' at its end)")
+    return p
+
+# %% ../nbs/04_generate.ipynb #e3bfed73
+def _hepmc_particles(
+    ev, # a `pyhepmc.GenEvent`
+) -> dict: # flat arrays id, status (1 final, -1 other), px, py, pz, e (GeV), x, y, z, t (mm) of all its particles
+    "The particles of one HepMC3 event as numpy arrays, with the position of each one's production vertex."
+    import pyhepmc
+    d = pyhepmc.GenEventData()
+    ev.write_data(d)
+    p = d.particles
+    pos = np.zeros((len(p), 4))          # production vertex of each particle; 0 where it has none
+    for v in ev.vertices:                # one loop over vertices (the ids of GenEventData's links are not the file's)
+        if v.has_set_position():
+            pos[np.array([q.id for q in v.particles_out], np.int64) - 1] = tuple(v.position)
+    gev = 1e-3 if ev.momentum_unit == pyhepmc.Units.MEV else 1.0
+    mm = 10.0 if ev.length_unit == pyhepmc.Units.CM else 1.0
+    out = dict(id=p["pid"], status=np.where(p["status"] == 1, 1, -1))
+    out |= {k: p[k] * gev for k in ("px", "py", "pz", "e")}
+    return out | {k: pos[:, i] * mm for i, k in enumerate("xyzt")}
+
+# %% ../nbs/04_generate.ipynb #61fc7ae4
+def _hepmc_chunk(
+    rows:list, # `_hepmc_particles` of each event of the chunk
+    pdata, # a `pythia8mc.ParticleData`
+    cache:dict, # {id: (visible, charge)} of `_visible_final`
+) -> tuple: # (flat particle arrays PARTICLE_COLUMNS, counts per event), as `pythia_events` yields
+    "Visible final-state particles of a chunk of HepMC3 events, selected as the Pythia path selects them."
+    cat = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    four = lambda ks: ak.zip({c: cat[k] for c, k in zip(("px", "py", "pz", "e"), ks)})
+    prt = ak.zip({"id": cat["id"], "status": cat["status"], "p": four(("px", "py", "pz", "e")),
+                  "vProd": four("xyzt")}, depth_limit=1)
+    return _visible_final(ak.unflatten(prt, [len(r["id"]) for r in rows]), pdata, cache)
+
+# %% ../nbs/04_generate.ipynb #f13a276f
+def hepmc_events(
+    path, # a HepMC3 ASCII file (plain or .gz)
+    chunk:int=200, # events per yielded chunk
+    show_progress:bool|None=None, # progress bar over events
+):
+    "Yield chunks of visible final-state particles of a HepMC3 file, as `pythia_events` does for Pythia."
+    import pyhepmc
+    import pythia8mc
+    p = _check_hepmc(path)
+    pdata, cache, rows, n = pythia8mc.Pythia("", False).particleData, {}, [], 0
+    bar = progress(desc=f"hepmc {p.name}", unit="ev", show=show_progress)
+    try:
+        with pyhepmc.open(p, format="HepMC3") as f:
+            for ev in f:
+                rows.append(_hepmc_particles(ev))
+                if len(rows) == chunk:
+                    bar.update(chunk)
+                    n += chunk
+                    yield _hepmc_chunk(rows, pdata, cache)
+                    rows = []
+    except (OSError, EOFError) as e:
+        raise JetADError(f"{p}: cannot read event {n + len(rows)} of the HepMC3 file ({e})") from None
+    if rows:
+        yield _hepmc_chunk(rows, pdata, cache)
+    elif n == 0:
+        raise JetADError(f"{p}: no events in the HepMC3 file")
+    bar.close()
+
+# %% ../nbs/04_generate.ipynb #889e5646
+def reconstruct_hepmc(
+    in_path, # HepMC3 ASCII file (plain or .gz) of any generator
+    out_path, # output Delphes-format .root file (written atomically)
+    seed:int=1, # detector seed (the same seed as `generate`'s smears the same particles the same way)
+    fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
+    fatjet_r:float=1.0, # fat-jet radius
+    truth:bool=True, # write the truth Particle and GenFatJet collections
+    chunk:int=200, # events per chunk (memory)
+    det:Detector=Detector(), # detector parameters
+    show_progress:bool|None=None, # progress bar over events
+) -> Path:
+    "Run the package's detector, jets and N-subjettiness on HepMC3 events; write them as Delphes-format ROOT."
+    events = hepmc_events(_check_hepmc(in_path), chunk, show_progress)
+    return write_delphes(out_path, _detector_chunks(events, seed, det, fatjet_r, fatjet_min_pt, truth))
 
 # %% ../nbs/04_generate.ipynb #a2d96004
 def job_seed(

@@ -109,3 +109,20 @@ def test_cli_generate(tmp_path, capsys):
     assert main(["generate", "--process", "nope", "--events", "4", "--out", str(tmp_path / "x.root")]) == 2
     assert "process: expected one of" in capsys.readouterr().err
     assert not (tmp_path / "x.root").exists()
+
+@pytest.mark.parametrize("process", ["qcd", "hv"])
+def test_next_batch_equals_per_particle_loop(process):
+    # the vectorised nextBatch extraction gives the particles of the old per-particle loop over next(), in order
+    parts, counts, failed = g._pythia_batch(g._pythia(process, 9), 6, {}, 10)
+    py, ref = g._pythia(process, 9), []
+    while len(ref) < 6:
+        if py.next():
+            ref.append([(p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge(), p.xProd(), p.yProd(), p.zProd())
+                        for p in py.event if p.isFinal() and p.isVisible()])
+    assert counts.tolist() == [len(r) for r in ref]
+    np.testing.assert_array_equal(np.column_stack([parts[k] for k in g.PARTICLE_COLUMNS]), np.array(sum(ref, [])))
+
+def test_chunks_do_not_change_particles():
+    one = [np.column_stack(list(p.values())) for p, _ in g.pythia_events("w", 5, seed=4, chunk=5, show_progress=False)]
+    many = [np.column_stack(list(p.values())) for p, _ in g.pythia_events("w", 5, seed=4, chunk=2, show_progress=False)]
+    np.testing.assert_array_equal(one[0], np.concatenate(many))
