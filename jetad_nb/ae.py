@@ -15,7 +15,7 @@ from .core import seed_everything
 from .train import fit
 
 # %% auto #0
-__all__ = ['ConvAE', 'elbow', 'scan_encoding_dims']
+__all__ = ['RECIPES', 'ConvAE', 'recipe_settings', 'elbow', 'scan_encoding_dims']
 
 # %% ../nbs/08_autoencoder.ipynb #9122ad1f
 def _conv_relu(
@@ -86,6 +86,27 @@ class ConvAE(nn.Module):
         "Per-jet anomaly scores: {'mse': reconstruction error}."
         return {"mse": self.loss(x)}
 
+# %% ../nbs/08_autoencoder.ipynb #127acf44
+RECIPES = {
+    "ours": dict(image_source="eflow", signal_jet="leading", scan_loss="val", batch_size=64, lr=3e-3),
+    "original": dict(image_source="towers", signal_jet="first_passing", scan_loss="train", batch_size=1024, lr=1e-3),
+}  # method A's knobs that differ between its original code and our defaults
+
+def recipe_settings(
+    recipe:str="ours", # a name in `recipes`: 'ours' or 'original'
+    recipes:dict|None=None, # {recipe: {knob: value}} (None: method A's RECIPES)
+    **overrides, # knobs of the recipe set explicitly (None: the recipe's value)
+) -> dict:
+    "The knobs of a recipe, with those given (not None) overriding it."
+    recipes = RECIPES if recipes is None else recipes
+    if recipe not in recipes:
+        raise JetADError(f"recipe: expected one of {list(recipes)}, got {recipe!r}")
+    bad = set(overrides) - set(recipes[recipe])
+    if bad:
+        raise JetADError(f"recipe_settings: unknown knobs {sorted(bad)}; expected some of {list(recipes[recipe])}")
+    return {**recipes[recipe], **{k: v for k, v in overrides.items() if v is not None}}
+
+
 # %% ../nbs/08_autoencoder.ipynb #629db48f
 def elbow(
     dims, # increasing bottleneck sizes
@@ -109,25 +130,24 @@ def scan_encoding_dims(
     val, # validation data
     repeats:int=3, # trainings per dimension (different seeds)
     seed:int=0, # first seed; training r of a dimension uses seed + r
+    monitor:str="val", # 'val': best validation loss (early stopping on it); 'train': min training loss (original)
     show_progress:bool|None=None, # one progress bar over all trainings
     **fit_kwargs, # passed to `fit` (epochs, batch_size, lr, patience, device, ...)
-) -> pd.DataFrame: # one row per training: dim, repeat, best_val, epochs, train_time_s
-    "Train a model for each encoding dimension several times and record the best validation losses."
+) -> pd.DataFrame: # one row per training: dim, repeat, best_val, best_train, best (the monitored one), epochs, time
+    "Train a model for each encoding dimension several times and record the best validation and training losses."
+    if monitor not in ("val", "train"):
+        raise JetADError(f"monitor: expected 'val' or 'train', got {monitor!r}")
     rows = []
     bar = progress(total=len(dims) * repeats, desc="dimension scan", unit="fit", show=show_progress)
     for d in dims:
         for r in range(repeats):
             seed_everything(seed + r)
-            h = fit(make_model(d), train, val, seed=seed + r, show_progress=False, **fit_kwargs)
-            rows.append(
-                {
-                    "dim": d,
-                    "repeat": r,
-                    "best_val": h.best_val,
-                    "epochs": len(h.train_loss),
-                    "train_time_s": h.train_time,
-                }
-            )
+            v = val if monitor == "val" else None   # 'train': no validation, so early stopping is off
+            h = fit(make_model(d), train, v, seed=seed + r, show_progress=False, **fit_kwargs)
+            best = {"best_val": h.best_val, "best_train": float(np.min(h.train_loss))}
+            rows.append({"dim": d, "repeat": r, **best, "best": best[f"best_{monitor}"], "epochs": len(h.train_loss),
+                         "train_time_s": h.train_time})
             bar.update(1)
     bar.close()
     return pd.DataFrame(rows)
+

@@ -14,14 +14,15 @@ import numpy as np
 
 from .core import JetADError
 from .core import progress
+from .io import detect_format
 from .io import jet_mask
 from .io import read_jets
 from .kinematics import delta_phi
 
 # %% auto #0
-__all__ = ['PDGID_CLASSES', 'CHANNELS', 'channel_names', 'flatten_jets', 'centre_constituents', 'rotate_constituents',
-           'flip_constituents', 'pixel_index', 'pixelise', 'pf_class', 'fit_channel_stats', 'jet_images', 'select_jets',
-           'load_jets']
+__all__ = ['PDGID_CLASSES', 'CHANNELS', 'IP_OUTLIERS', 'channel_names', 'flatten_jets', 'centre_constituents',
+           'rotate_constituents', 'flip_constituents', 'pixel_index', 'pixelise', 'pf_class', 'fit_channel_stats',
+           'finite_jets', 'jet_images', 'select_jets', 'load_jets']
 
 # %% ../nbs/05_jet_images.ipynb #5388369d
 PDGID_CLASSES = (-211, -13, -11, 11, 13, 22, 130, 211)  # particle-flow classes of the one-hot 'pdgid' channels
@@ -172,27 +173,37 @@ def pf_class(
 def _significance(
     flat:dict, # flat constituent arrays with pdgid, charge and the impact parameter with its error
     which:str, # 'd0' or 'dz'
+    outliers:str="clip", # |significance| > 5: 'clip' to +-5, or 'drop' the track (method B's original)
 ) -> tuple: # (clipped significance, 0 where there is none; mask of the tracks that carry one)
     "Clipped impact-parameter significance and the mask of tracks that carry one."
     cls = pf_class(flat["pdgid"], flat["charge"])
     with np.errstate(invalid="ignore", divide="ignore"):
         s = flat[which] / flat[which + "err"]
     ok = np.isin(np.abs(cls), (11, 13, 211)) & np.isfinite(s)
+    if outliers == "drop":
+        ok &= np.abs(s) <= 5
     return np.clip(np.where(ok, s, 0.0), -5, 5), ok
 
+
 # %% ../nbs/05_jet_images.ipynb #08b884a4
+IP_OUTLIERS = ("clip", "drop")  # what happens to tracks with |d0 or dz significance| > 5
+
 def fit_channel_stats(
     table, # background jet table
-) -> dict: # {'d0': {'mean', 'std'}, 'dz': {...}}
-    "Mean and standard deviation of the clipped d0 and dz significances of background tracks, for standardisation."
+    outliers:str="clip", # |significance| > 5: 'clip' to +-5 (ours), or 'drop' the track (method B's original)
+) -> dict: # {'d0': {'mean', 'std'}, 'dz': {...}, 'outliers': the choice}
+    "Mean and standard deviation of the d0 and dz significances of background tracks, for standardisation."
+    if outliers not in IP_OUTLIERS:
+        raise JetADError(f"outliers: expected one of {list(IP_OUTLIERS)}, got {outliers!r}")
     flat, _, _ = flatten_jets(table)
     out = {}
     for k in ("d0", "dz"):
-        s, ok = _significance(flat, k)
+        s, ok = _significance(flat, k, outliers)
         if not ok.any():
             raise JetADError(f"table: no charged constituents with finite {k}/{k}err to fit the '{k}' channel on")
         out[k] = {"mean": float(s[ok].mean()), "std": float(s[ok].std() or 1.0)}
-    return out
+    return {**out, "outliers": outliers}
+
 
 # %% ../nbs/05_jet_images.ipynb #cd79d55a
 @numba.njit(cache=True, nogil=True)
@@ -317,12 +328,25 @@ def _channel_values(
         yield "pt", flat["pt"], np.full(n_c, names.index("pt"), np.int64)
     for k in ("d0", "dz"):
         if k in names:
-            s, has = _significance(flat, k)
+            s, has = _significance(flat, k, stats.get("outliers", "clip"))
             yield k, np.where(has, (s - stats[k]["mean"]) / stats[k]["std"], 0.0), np.where(has, names.index(k), -1)
     if "pdgid-211" in names:
         cls = pf_class(flat["pdgid"], flat["charge"])
         pos = np.searchsorted(PDGID_CLASSES, cls)
         yield "pdgid", np.ones(n_c), np.where(np.isin(cls, PDGID_CLASSES), names.index("pdgid-211") + pos, -1)
+
+# %% ../nbs/05_jet_images.ipynb #81431153
+def finite_jets(
+    table:ak.Array, # jet table
+) -> np.ndarray: # boolean mask over jets
+    "Mask of the jets whose pT, eta, phi and whose constituents' pT, eta, phi are all finite."
+    c = table.constituents
+    ok = np.ones(len(table), bool)
+    for k in ("pt", "eta", "phi"):
+        ok &= np.isfinite(ak.to_numpy(table[k]).astype(np.float64))
+        ok &= ak.to_numpy(ak.all(np.isfinite(c[k]), axis=1))
+    return ok
+
 
 # %% ../nbs/05_jet_images.ipynb #6e293641
 def _image_inputs(
@@ -341,6 +365,11 @@ def _image_inputs(
     fields = ["pt", "eta", "phi"] + (["charge", "pdgid"] if names != ["pt"] else [])
     fields += [f for k in ("d0", "dz") if k in names for f in (k, k + "err")]
     flat, counts = _flat_fields(table, fields)
+    ok = finite_jets(table)
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        raise JetADError(f"table: jet {bad[0]} has a non-finite pt, eta or phi ({len(bad)} such jets); "
+                         "drop them first with table[finite_jets(table)]")
     return flat, counts, tuple(ak.to_numpy(table[k]).astype(np.float64) for k in ("pt", "eta", "phi"))
 
 # %% ../nbs/05_jet_images.ipynb #8beca062
@@ -405,18 +434,45 @@ def select_jets(
     mass_window=None, # (low, high) GeV, keep low <= mass <= high
     n_leading:int|None=None, # keep jets with rank < n_leading (rank 0: the leading jet of its event)
     min_constituents:int=1, # keep jets with at least this many constituents
+    first_passing:bool=False, # keep only the first jet (lowest rank) of each event that passes (method A's original)
 ):
     "Jets of a table that pass a pT, |eta|, mass-window, leading-jet and constituent-count selection."
     cols = {k: ak.to_numpy(table[k]) for k in ("pt", "eta", "mass", "rank")}
     keep = jet_mask(cols, n_leading, -np.inf if min_pt is None else min_pt, max_abs_eta, mass_window)  # as the readers
-    return table[keep & (ak.to_numpy(ak.num(table.constituents)) >= min_constituents)]
+    keep &= ak.to_numpy(ak.num(table.constituents)) >= min_constituents
+    if first_passing:
+        idx = np.flatnonzero(keep)
+        ev = ak.to_numpy(table["event"])[idx]
+        order = np.lexsort((cols["rank"][idx], ev))
+        idx, ev = idx[order], ev[order]
+        keep[:] = False
+        keep[idx[np.r_[True, ev[1:] != ev[:-1]]]] = True
+    return table[keep]
+
 
 # %% ../nbs/05_jet_images.ipynb #7c0979ea
+def _read_selected(
+    f, # one file
+    constituents:str|None, # 'Tower' or 'EFlow' (Delphes ROOT files only); None: the reader's default
+    show_progress:bool|None, # progress bars of the readers
+    selection:dict, # passed to `select_jets`
+):
+    "One file read (with the constituents asked for) and selected."
+    if constituents is None:
+        return select_jets(read_jets(f, show_progress=show_progress), **selection)
+    fmt = detect_format(f)
+    if fmt != "delphes":
+        raise JetADError(f"{f}: constituents={constituents!r} needs a Delphes ROOT file, this is a '{fmt}' file")
+    return select_jets(read_jets(f, show_progress=show_progress, constituents=constituents), **selection)
+
+
+# %% ../nbs/05_jet_images.ipynb #177ce108
 def load_jets(
     paths, # a file, a glob pattern or a list of them (HDF5 jet tables or files `read_jets` reads)
     max_jets:int|None=None, # stop after this many selected jets
     show_progress:bool|None=False, # progress bars of the readers
-    **selection, # passed to `select_jets` (min_pt, max_abs_eta, mass_window, n_leading, min_constituents)
+    constituents:str|None=None, # 'Tower' or 'EFlow': constituents read from Delphes ROOT files (None: EFlow if present)
+    **selection, # passed to `select_jets` (min_pt, max_abs_eta, mass_window, n_leading, first_passing, ...)
 ):
     "Read jets from files or globs and apply a selection; raises if nothing passes."
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -428,7 +484,7 @@ def load_jets(
         files += hits
     out, n = [], 0
     for f in files:
-        t = select_jets(read_jets(f, show_progress=show_progress), **selection)
+        t = _read_selected(f, constituents, show_progress, selection)
         out.append(t)
         n += len(t)
         if max_jets is not None and n >= max_jets:
@@ -439,3 +495,4 @@ def load_jets(
             f"{files[0] if len(files) == 1 else f'{len(files)} files'}: no jets pass the selection {selection}"
         )
     return table[:max_jets] if max_jets is not None else table
+

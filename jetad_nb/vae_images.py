@@ -16,7 +16,8 @@ from .kinematics import delta_phi
 from .train import fit
 
 # %% auto #0
-__all__ = ['trim_radius', 'lepton_clean', 'method_b_jets', 'pixel_scale', 'ImageAE', 'ImageVAE', 'kl_annealing', 'fit_vae']
+__all__ = ['RECIPES', 'RECON_LOSSES', 'trim_radius', 'lepton_clean', 'method_b_jets', 'pixel_scale', 'recon_error', 'ImageAE',
+           'ImageVAE', 'kl_annealing', 'fit_vae']
 
 # %% ../nbs/09_vae_images.ipynb #e0f47f72
 def _dr2(table):
@@ -56,6 +57,13 @@ def method_b_jets(
     t = select_jets(table, min_pt=min_pt, max_abs_eta=max_abs_eta, n_leading=1)
     return trim_radius(lepton_clean(t), jet_radius)
 
+# %% ../nbs/09_vae_images.ipynb #76175cce
+RECIPES = {
+    "ours": dict(align="full", rms_scale=True, ip_outliers="clip", batch_size=64, kl_warmup=2),
+    "original": dict(align="axis", rms_scale=False, ip_outliers="drop", batch_size=25, kl_warmup=0),
+}  # method B's knobs that differ between its original code and our defaults (use with `ae.recipe_settings`)
+
+
 # %% ../nbs/09_vae_images.ipynb #b8ac07a8
 def pixel_scale(
     images:np.ndarray, # background training images (n, channels, npix, npix)
@@ -63,6 +71,22 @@ def pixel_scale(
     "RMS of the pixel values of each channel, to scale inputs to comparable size."
     rms = np.sqrt((images.astype(np.float64) ** 2).mean(axis=(0, 2, 3)))
     return np.where(rms > 0, rms, 1.0).astype(np.float32)
+
+# %% ../nbs/09_vae_images.ipynb #6ff65056
+RECON_LOSSES = ("mse", "ce")
+
+def recon_error(
+    rec, # decoder output (batch, channels, npix, npix); logits over pixels for 'ce'
+    target, # the (scaled) input images
+    kind:str="mse", # 'mse' or 'ce' (cross-entropy of each channel's pixel distribution)
+):
+    "Per-jet reconstruction error: mean squared error, or the channel-averaged pixel cross-entropy."
+    if kind == "mse":
+        return (rec - target).pow(2).flatten(1).mean(1)
+    p = target.abs().flatten(2)
+    p = p / p.sum(2, keepdim=True).clamp_min(1e-12)
+    return -(p * torch.log_softmax(rec.flatten(2), 2)).sum(2).mean(1)
+
 
 # %% ../nbs/09_vae_images.ipynb #134cd0b7
 def _coder(in_channels, width, out_channels, latent_size, npix, transpose):
@@ -98,8 +122,12 @@ class ImageAE(nn.Module):
                  width:int=16, # convolution width
                  npix:int=32, # image size
                  scale=None, # per-channel input scale (from `pixel_scale`); None: 1
+                 recon:str="mse", # reconstruction term and score: 'mse' or 'ce'
                 ):
         super().__init__()
+        if recon not in RECON_LOSSES:
+            raise JetADError(f"recon: expected one of {list(RECON_LOSSES)}, got {recon!r}")
+        self.recon = recon
         self.encoder = _coder(in_channels, width, latent_channels, latent_size, npix, False)
         self.decoder = _coder(latent_channels, width, in_channels, latent_size, npix, True)
         self.register_buffer(
@@ -114,25 +142,25 @@ class ImageAE(nn.Module):
     def loss(self,
              x, # images (batch, channels, npix, npix)
             ):
-        "Per-jet mean squared error of the scaled image."
-        return (self(x) - self._scaled(x)).pow(2).flatten(1).mean(1)
+        "Per-jet reconstruction error of the scaled image (`recon_error`)."
+        return recon_error(self(x), self._scaled(x), self.recon)
 
     def score(self, x) -> dict:
-        "Per-jet scores: {'mse'}."
-        return {"mse": self.loss(x)}
+        "Per-jet scores: {'mse'} (or {'ce'})."
+        return {self.recon: self.loss(x)}
 
 # %% ../nbs/09_vae_images.ipynb #951ac7b5
 def _image_vae_parts(
     model, # an ImageVAE (uses its `encode`, `decoder`, `_scaled` and `training`)
     x, # images (batch, channels, npix, npix)
-) -> tuple: # (per-jet MSE, per-jet KL, reconstruction)
+) -> tuple: # (per-jet reconstruction error, per-jet KL, reconstruction)
     "Reconstruction error and KL divergence per jet (z sampled only in training mode)."
     mu, logvar = model.encode(x)
     z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if model.training else mu
     rec = model.decoder(z)
-    mse = (rec - model._scaled(x)).pow(2).flatten(1).mean(1)
+    err = recon_error(rec, model._scaled(x), getattr(model, "recon", "mse"))
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).flatten(1).sum(1)
-    return mse, kl, rec
+    return err, kl, rec
 
 # %% ../nbs/09_vae_images.ipynb #c4fa8698
 class ImageVAE(ImageAE):
@@ -145,10 +173,11 @@ class ImageVAE(ImageAE):
                  npix:int=32, # image size
                  scale=None, # per-channel input scale (from `pixel_scale`)
                  beta:float=1.0, # KL weight (> 0)
+                 recon:str="mse", # reconstruction term and score: 'mse' or 'ce'
                 ):
         if not beta > 0:
             raise JetADError(f"beta: expected > 0 (a VAE with beta = 0 is an AE with noise), got {beta}")
-        super().__init__(in_channels, latent_channels, latent_size, width, npix, scale)
+        super().__init__(in_channels, latent_channels, latent_size, width, npix, scale, recon)
         self.encoder = _coder(in_channels, width, 2 * latent_channels, latent_size, npix, False)
         self.beta, self.kl_factor = beta, 1.0
 
@@ -166,14 +195,14 @@ class ImageVAE(ImageAE):
              x, # images
              kl_factor:float|None=None, # multiplies beta (None: `self.kl_factor`, which KL annealing sets)
             ):
-        "Per-jet MSE + kl_factor * beta * KL / D (D input numbers)."
+        "Per-jet reconstruction error + kl_factor * beta * KL / D (D input numbers)."
         mse, kl, _ = self.parts(x)
         return mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl / x[0].numel()
 
     def score(self, x) -> dict:
-        "Per-jet scores: {'mse', 'kl'} (deterministic: z = mu)."
-        mse, kl, _ = self.parts(x)
-        return {"mse": mse, "kl": kl}
+        "Per-jet scores: {'mse' (or 'ce'), 'kl'} (deterministic: z = mu)."
+        err, kl, _ = self.parts(x)
+        return {self.recon: err, "kl": kl}
 
 # %% ../nbs/09_vae_images.ipynb #f940f867
 def kl_annealing(

@@ -186,3 +186,62 @@ def test_load_jets_reads_through_read_jets(tmp_path):
     f = write_events_h5(tmp_path / "e.h5", {"a": Events(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1, bool))})
     with pytest.raises(JetADError, match="an events file, not a jet file"):
         load_jets(f)
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("field", [0, 1, 2])
+def test_non_finite_constituent_raises_naming_the_jet(bad, field):
+    # issue 19: a NaN/inf constituent used to give an all-zero image without a word
+    cons = [[(10, 0, 0), (5, 0.1, 0.1)], [(8, 0.2, 0.0), (3, -0.1, 0.2)], [(6, 0, 0)]]
+    c = list(cons[1][1])
+    c[field] = bad
+    cons[1][1] = tuple(c)
+    jets = make_jets(cons, jet_phi=[0.0, 0.0, 0.0])
+    with pytest.raises(JetADError, match=r"jet 1 has a non-finite pt, eta or phi \(1 such jets\)"):
+        jet_images(jets, show_progress=False)
+    from jetad_nb.images import finite_jets
+    ok = finite_jets(jets)
+    assert ok.tolist() == [True, False, True]
+    im = jet_images(jets[ok], show_progress=False)
+    np.testing.assert_allclose(im.sum(axis=(1, 2, 3)), 1, atol=1e-5)   # the rest are fine images
+
+def test_non_finite_jet_axis_raises():
+    jets = make_jets([[(10, 0, 0)], [(5, 0.1, 0.1)]], jet_phi=[0.0, np.nan])
+    with pytest.raises(JetADError, match="jet 1 has a non-finite"):
+        jet_images(jets, show_progress=False)
+
+def test_ip_outliers_clip_or_drop():
+    far = dict(pdgid=np.array([211, 211]), charge=np.array([1, 1]), d0=np.array([0.1, 3.0]), d0err=np.array([0.1, 0.1]),
+               dz=np.array([0.1, 0.1]), dzerr=np.array([0.1, 0.1]))
+    jets = make_jets([[(10, 0, 0), (5, 0.1, 0.1)]], **far)
+    clip, drop = fit_channel_stats(jets, "clip"), fit_channel_stats(jets, "drop")
+    assert clip["d0"]["mean"] == pytest.approx(3.0) and drop["d0"]["mean"] == pytest.approx(1.0)   # (1+5)/2 vs 1
+    assert (clip["outliers"], drop["outliers"]) == ("clip", "drop")
+    unit = {"mean": 0.0, "std": 1.0}
+    im_clip = jet_images(jets, channels=["d0"], stats={"d0": unit, "outliers": "clip"}, show_progress=False)
+    im_drop = jet_images(jets, channels=["d0"], stats={"d0": unit, "outliers": "drop"}, show_progress=False)
+    assert sorted(im_clip[im_clip != 0].tolist()) == pytest.approx([1.0, 5.0])   # 30 sigma clipped to 5
+    assert im_drop[im_drop != 0].tolist() == pytest.approx([1.0])   # gone (the stats carry the rule)
+    with pytest.raises(JetADError, match="outliers"):
+        fit_channel_stats(jets, "remove")
+
+def test_first_passing_jet_selection():
+    from jetad_nb.images import select_jets
+    jets = jet_table(
+        dict(pt=np.array([600.0, 550, 520, 700, 650, 505]), eta=np.zeros(6), phi=np.zeros(6),
+             mass=np.array([90.0, 170, 175, 80, 60, 160]), event=np.array([0, 0, 1, 2, 2, 2]),
+             rank=np.array([0, 1, 0, 0, 1, 2])),
+        dict(pt=np.ones(6), eta=np.zeros(6), phi=np.zeros(6), energy=np.ones(6)), [1] * 6)
+    first = select_jets(jets, 500, mass_window=(153, 193), first_passing=True)
+    assert first.pt.tolist() == [550.0, 520.0, 505.0]   # subleading and third jets when the leading fail the window
+    assert select_jets(jets, 500, mass_window=(153, 193), n_leading=1).pt.tolist() == [520.0]
+    assert len(select_jets(jets, 500, first_passing=True)) == 3   # without a window: the leading jets
+
+def test_towers_need_delphes_root():
+    from jetad_nb.core import data_dir
+    from jetad_nb.images import load_jets
+    tw = load_jets(data_dir() / "qcd.root", constituents="Tower", min_pt=200, n_leading=1)
+    ef = load_jets(data_dir() / "qcd.root", min_pt=200, n_leading=1)
+    assert len(tw) == len(ef) and ak.all(ak.flatten(tw.constituents.pdgid) == 0)
+    assert not np.array_equal(ak.num(tw.constituents).to_numpy(), ak.num(ef.constituents).to_numpy())
+    with pytest.raises(JetADError, match="needs a Delphes ROOT file"):
+        load_jets(data_dir() / "qcd.h5", constituents="Tower")

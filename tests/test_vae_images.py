@@ -99,3 +99,39 @@ def test_selection_helpers():
     sel = method_b_jets(t, jet_radius=0.8, min_pt=100.0)
     assert sel.pt.tolist() == [115.0] and ak.num(sel.constituents).tolist() == [2]
     assert len(method_b_jets(t, min_pt=200.0)) == 0
+
+def test_cross_entropy_option():
+    from jetad_nb.vae_images import ImageAE
+    from jetad_nb.vae_images import recon_error
+    torch.manual_seed(0)
+    x = torch.rand(4, 2, 32, 32)
+    p = x / x.sum((2, 3), keepdim=True)
+    exact = recon_error(torch.log(p), x, "ce")
+    np.testing.assert_allclose(exact, -(p * torch.log(p)).sum((2, 3)).mean(1), rtol=1e-5)
+    # shifting the logits changes nothing; a worse guess costs more
+    np.testing.assert_allclose(recon_error(torch.log(p) + 3.0, x, "ce"), exact, rtol=1e-5)
+    assert (recon_error(torch.log(p.flip(2)), x, "ce") > exact).all()
+    v = ImageVAE(2, 4, 6, recon="ce").eval()
+    s = v.score(x)
+    assert sorted(s) == ["ce", "kl"] and torch.isfinite(s["ce"]).all()
+    assert sorted(ImageAE(2, recon="ce").score(x)) == ["ce"]
+    with pytest.raises(JetADError, match="recon"):
+        ImageVAE(2, recon="bce")
+
+def test_two_number_latent_trains():
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).random((40, 1, 32, 32)).astype(np.float32)
+    v = ImageVAE(1, 2, 1, width=4)
+    assert v.encode(torch.as_tensor(x[:3]))[0].shape == (3, 2, 1, 1)
+    h = fit_vae(v, x[:32], x[32:], kl_warmup=1, epochs=2, batch_size=8, device="cpu", show_progress=False)
+    assert len(h.train_loss) == 2 and np.isfinite(h.best_val)
+    assert v.decoder(torch.zeros(5, 2, 1, 1)).shape == (5, 1, 32, 32)
+
+def test_recipes_table():
+    from jetad_nb.ae import recipe_settings
+    from jetad_nb.vae_images import RECIPES
+    want = dict(align="axis", rms_scale=False, ip_outliers="drop", batch_size=25, kl_warmup=0)
+    assert recipe_settings("original", RECIPES) == want
+    assert recipe_settings("ours", RECIPES, batch_size=25)["batch_size"] == 25
+    with pytest.raises(JetADError, match="unknown knobs"):
+        recipe_settings("ours", RECIPES, lr=1.0)
