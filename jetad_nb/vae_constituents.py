@@ -5,20 +5,26 @@
 # %% ../nbs/10_vae_constituents.ipynb #a87484fe
 from __future__ import annotations
 
+from dataclasses import replace
+
 import awkward as ak
+import h5py
 import numpy as np
 import torch
 from torch import nn
 
 from .core import JetADError
+from .core import check_file
 from .kinematics import boost_z
 from .kinematics import rotate_phi0
 from .kinematics import rotate_plane
 from .train import fit
 
 # %% auto #0
-__all__ = ['MODES', 'padded_p4', 'jet_p4', 'align_principal', 'constituent_inputs', 'robust_scaler', 'distance_correlation',
-           'ConstituentVAE', 'cyclic_kl', 'paired_outliers', 'fit_constituent_vae']
+__all__ = ['MODES', 'ORIGINAL_LAM_SCHEDULE', 'ORIGINAL_RECIPE', 'VAE_JET_KEYS', 'padded_p4', 'jet_p4', 'align_principal',
+           'align_mean_direction', 'constituent_inputs', 'robust_scaler', 'pt_scale', 'distance_correlation',
+           'ConstituentVAE', 'anneal_factor', 'annealing_hook', 'paired_outliers', 'fit_constituent_vae',
+           'read_vae_jet']
 
 # %% ../nbs/10_vae_constituents.ipynb #7814e471
 def padded_p4(
@@ -72,18 +78,36 @@ def align_principal(
     out[..., 3] *= sign    # a rotation by pi about x when the hardest has py < 0
     return out
 
+# %% ../nbs/10_vae_constituents.ipynb #b7b8dab7
+def align_mean_direction(
+    p4:np.ndarray, # constituents (jets, n, 4), jets along x
+    mask:np.ndarray, # real constituents (jets, n)
+) -> np.ndarray: # p4 rotated about x
+    "Rotate about the jet axis so the E/dR-weighted mean (eta, phi) direction lies along +phi (the original's step 3)."
+    pt = np.hypot(p4[..., 1], p4[..., 2])
+    phi = np.arctan2(p4[..., 2], p4[..., 1])
+    eta = np.arcsinh(np.divide(p4[..., 3], pt, out=np.zeros_like(pt), where=pt > 0))
+    r = np.hypot(eta, phi)
+    w = np.divide(p4[..., 0], r, out=np.zeros_like(r), where=mask & (r > 0) & (p4[..., 0] >= 1e-10))
+    a = np.arctan2((w * eta).sum(1), (w * phi).sum(1))    # angle of the weighted mean direction from the phi axis
+    return rotate_plane(p4, 2, 3, -a[:, None])
+
 # %% ../nbs/10_vae_constituents.ipynb #5c137354
 def constituent_inputs(
     table, # jet table
     n_const:int=20, # constituents per jet (zero-padded)
     align:bool=True, # apply the three preprocessing steps (False: raw lab-frame four-vectors)
     chunk_size:int=100_000, # jets per chunk
+    alignment:str="principal", # step 3: 'principal' (ours) or 'mean_direction' (the original's)
 ) -> np.ndarray: # (jets, 4 * n_const) float32: E, px, py, pz of constituent 1, then 2, ...
     "Method C's inputs: per-jet rotated, boosted and aligned four-vectors of the hardest constituents, flattened."
     if len(table) == 0:
         raise JetADError("table: expected at least one jet, got none")
     if n_const < 1:
         raise JetADError(f"n_const: expected >= 1, got {n_const}")
+    if alignment not in ("principal", "mean_direction"):
+        raise JetADError(f"alignment: expected 'principal' or 'mean_direction', got {alignment!r}")
+    rot = align_principal if alignment == "principal" else align_mean_direction
     out = []
     for a in range(0, len(table), chunk_size):
         t = table[a:a + chunk_size]
@@ -92,7 +116,7 @@ def constituent_inputs(
             jet = jet_p4(t)
             p4, jet = rotate_phi0(p4, jet)
             p4, jet = boost_z(p4, jet)
-            p4 = align_principal(p4, mask) * mask[..., None]
+            p4 = rot(p4, mask) * mask[..., None]
         out.append(p4.reshape(len(t), -1).astype(np.float32))
     return np.concatenate(out)
 
@@ -105,6 +129,15 @@ def robust_scaler(
     q1, med, q3 = np.percentile(x, [25, 50, 75], axis=0)
     iqr = q3 - q1
     return med.astype(np.float32), np.where(iqr > 0, iqr, 1.0).astype(np.float32)
+
+# %% ../nbs/10_vae_constituents.ipynb #ea5c6064
+def pt_scale(
+    x:np.ndarray, # flattened inputs (jets, 4 n): E, px, py, pz of each constituent
+) -> np.ndarray: # x divided by each jet's pT
+    "Divide each jet's inputs by the pT of the sum of its listed constituents (the original's pt_scaling option)."
+    v = np.asarray(x, dtype=np.float64).reshape(len(x), -1, 4).sum(1)
+    pt = np.hypot(v[:, 1], v[:, 2])
+    return (x / np.where(pt > 0, pt, 1.0)[:, None]).astype(np.asarray(x).dtype)
 
 # %% ../nbs/10_vae_constituents.ipynb #0289fcf3
 def distance_correlation(
@@ -138,33 +171,93 @@ def _mlp(
         layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers, nn.Linear(sizes[-1], n_out))
 
+# %% ../nbs/10_vae_constituents.ipynb #769036c9
+class _LSTMEncoder(nn.Module):
+    "The original's LSTM encoder: LSTM(4 -> width) over the constituents, LSTM(width -> latent), then mean and logvar."
+    def __init__(self,
+                 latent:int, # latent dimensions
+                 width:int=50, # units of the first LSTM
+                ):
+        super().__init__()
+        self.lstm1, self.lstm2 = nn.LSTM(4, width, batch_first=True), nn.LSTM(width, latent, batch_first=True)
+        self.head = nn.Linear(latent, 2 * latent)
+
+    def forward(self, xs):
+        h, _ = self.lstm1(xs.reshape(len(xs), -1, 4))
+        _, (hn, _) = self.lstm2(h)
+        return self.head(hn[-1])
+
+# %% ../nbs/10_vae_constituents.ipynb #32af86a5
+class _LSTMDecoder(nn.Module):
+    "The original's LSTM decoder: z repeated for each constituent, LSTM(latent -> width), LSTM(width -> 4)."
+    def __init__(self,
+                 latent:int, # latent dimensions
+                 n_in:int, # outputs per jet (4 x constituents)
+                 width:int=50, # units of the first LSTM
+                ):
+        super().__init__()
+        self.steps = n_in // 4
+        self.lstm1, self.lstm2 = nn.LSTM(latent, width, batch_first=True), nn.LSTM(width, 4, batch_first=True)
+
+    def forward(self, z):
+        h, _ = self.lstm1(z[:, None, :].expand(-1, self.steps, -1))
+        return self.lstm2(h)[0].reshape(len(z), -1)
+
+# %% ../nbs/10_vae_constituents.ipynb #7e2d18c0
+def _halves(
+    n_in:int, # inputs per jet
+    hidden:tuple, # dense encoder widths (the decoder mirrors them)
+    latent:int, # latent dimensions
+    arch:str="dense", # 'dense' (method C) or 'lstm' (the original's tf1 LSTM-VAE)
+) -> tuple: # (encoder to 2 * latent numbers, decoder to n_in)
+    "The encoder and decoder of the VAE."
+    if arch == "dense":
+        return _mlp((n_in, *hidden), 2 * latent), _mlp((latent, *hidden[::-1]), n_in)
+    if arch != "lstm":
+        raise JetADError(f"arch: expected 'dense' or 'lstm', got {arch!r}")
+    if n_in % 4:
+        raise JetADError(f"n_in: the LSTM-VAE reads four-vectors, expected a multiple of 4, got {n_in}")
+    return _LSTMEncoder(latent), _LSTMDecoder(latent, n_in)
+
+# %% ../nbs/10_vae_constituents.ipynb #7180212f
+def _kl_dims(
+    mu:torch.Tensor, # latent means (batch, latent)
+    logvar:torch.Tensor, # latent log-variances (batch, latent)
+) -> torch.Tensor: # (batch, latent)
+    "KL divergence of each latent dimension's Gaussian from the unit Gaussian."
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)
+
 # %% ../nbs/10_vae_constituents.ipynb #569cb27e
 class _DenseVAE(nn.Module):
-    "Dense VAE on flattened inputs behind a robust scaler, with per-jet MSE and KL (the network of method C)."
+    "VAE on flattened inputs behind a robust scaler, with per-jet MSE and KL (the network of method C)."
     def __init__(self,
                  n_in:int, # inputs per jet
                  hidden:tuple, # encoder widths (the decoder mirrors them)
                  latent:int, # latent dimensions
                  centre=None, # per-input centre of the robust scaler (None: 0)
                  scale=None, # per-input scale of the robust scaler (None: 1)
+                 arch:str="dense", # 'dense' or 'lstm' (see `_halves`)
                 ):
         super().__init__()
-        self.encoder = _mlp((n_in, *hidden), 2 * latent)
-        self.decoder = _mlp((latent, *hidden[::-1]), n_in)
+        self.encoder, self.decoder = _halves(n_in, hidden, latent, arch)
         self.register_buffer(
             "centre", torch.as_tensor(np.zeros(n_in) if centre is None else centre, dtype=torch.float32)
         )
         self.register_buffer("scale", torch.as_tensor(np.ones(n_in) if scale is None else scale, dtype=torch.float32))
+
+    def latent(self, x) -> tuple:
+        "Mean and log-variance of the latent Gaussian of raw inputs x (batch, n_in)."
+        return self.encoder((x - self.centre) / self.scale).chunk(2, dim=1)
 
     def parts(self,
               x, # raw inputs (batch, n_in)
              ) -> tuple: # (MSE per jet, KL per jet, reconstruction in scaled units)
         "Reconstruction error and KL divergence per jet (z sampled only in training mode)."
         xs = (x - self.centre) / self.scale
-        mu, logvar = self.encoder(xs).chunk(2, dim=1)
+        mu, logvar = self.latent(x)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
         rec = self.decoder(z)
-        return (rec - xs).pow(2).mean(1), 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean(1), rec
+        return (rec - xs).pow(2).mean(1), _kl_dims(mu, logvar).mean(1), rec
 
     def forward(self, x):
         return self.parts(x)[2]
@@ -181,9 +274,9 @@ class _DenseVAE(nn.Module):
 def _oe_term(
     mode:str, # 'oe_sigmoid', 'oe_margin' or 'kl_oe'
     mse, # per-jet MSE of the QCD jets
-    kl, # their per-jet KL
+    kl, # their KL: per jet, or per jet and latent dimension (batch, latent)
     mse_o, # per-jet MSE of the paired outlier jets
-    kl_o, # their per-jet KL
+    kl_o, # their KL, shaped like kl
     margin:float, # margin of 'oe_margin' and 'kl_oe'
 ):
     "The outlier-exposure term of an OE mode per (QCD jet, outlier jet) pair, before its weight lam."
@@ -191,13 +284,14 @@ def _oe_term(
         return -torch.sigmoid(mse_o - mse)
     if mode == "oe_margin":
         return torch.relu(mse - mse_o + margin)
-    return torch.relu(kl - kl_o + margin)
+    t = torch.relu(kl - kl_o + margin)
+    return t.mean(1) if t.dim() > 1 else t    # per dimension: relu first, then the mean (the original's KL-OE)
 
 # %% ../nbs/10_vae_constituents.ipynb #caf4ff0d
 MODES = ("beta", "oe_sigmoid", "oe_margin", "kl_oe", "disco")
 
 class ConstituentVAE(_DenseVAE):
-    "Dense VAE on flattened constituent four-vectors (method C) with beta-, OE- and DisCo-training modes."
+    "VAE on flattened constituent four-vectors (method C) with beta-, OE- and DisCo-training modes."
     def __init__(self,
                  n_in:int=80, # inputs per jet (4 x constituents)
                  hidden:tuple=(256, 128, 64), # encoder widths (the decoder mirrors them)
@@ -208,37 +302,66 @@ class ConstituentVAE(_DenseVAE):
                  margin:float=2.0, # OE margin (MSE-OE margin and KL-OE)
                  centre=None, # per-input centre of the robust scaler (None: 0)
                  scale=None, # per-input scale of the robust scaler (None: 1)
+                 arch:str="dense", # 'dense' or 'lstm' (the original's tf1 LSTM-VAE)
+                 kl_oe_per_dim:bool=False, # KL-OE: relu per latent dimension, then the mean (the original)
                 ):
         if mode not in MODES:
             raise JetADError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
         if beta < 0 or lam < 0:
             raise JetADError(f"beta, lam: expected >= 0, got {beta}, {lam}")
-        super().__init__(n_in, hidden, latent, centre, scale)
-        self.beta, self.mode, self.lam, self.margin, self.kl_factor = beta, mode, lam, margin, 1.0
+        super().__init__(n_in, hidden, latent, centre, scale, arch)
+        self.beta, self.mode, self.lam, self.margin, self.kl_oe_per_dim = beta, mode, lam, margin, kl_oe_per_dim
+        self.kl_factor, self.lam_factor = 1.0, 1.0
 
     def loss(self,
              x, # QCD inputs (batch, n_in)
              other=None, # outlier inputs paired with x (OE modes) or jet masses (disco); None: plain VAE loss
              kl_factor:float|None=None, # multiplies beta (None: `self.kl_factor`, set by KL annealing)
+             lam_factor:float|None=None, # multiplies lam (None: `self.lam_factor`, set by lam annealing)
             ):
         "Per-jet training loss of the model's mode."
         mse, kl, _ = self.parts(x)
         base = mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl
         if other is None or self.mode == "beta":
             return base
+        lam = self.lam * (self.lam_factor if lam_factor is None else lam_factor)
         if self.mode == "disco":
-            return base + self.lam * distance_correlation(base, other)
+            return base + lam * distance_correlation(base, other)
         mse_o, kl_o, _ = self.parts(other)
-        return base + self.lam * _oe_term(self.mode, mse, kl, mse_o, kl_o, self.margin)
+        if self.mode == "kl_oe" and self.kl_oe_per_dim:
+            kl, kl_o = _kl_dims(*self.latent(x)), _kl_dims(*self.latent(other))
+        return base + lam * _oe_term(self.mode, mse, kl, mse_o, kl_o, self.margin)
 
 # %% ../nbs/10_vae_constituents.ipynb #268e5f77
-def cyclic_kl(
-    cycle:int, # epochs per cycle (0: always 1)
-    ramp:float=0.5, # fraction of the cycle over which the factor rises from 0 to 1
+def anneal_factor(
+    epoch:int, # 0-based epoch
+    cycle:int, # epochs per cycle (0: no annealing, always 1)
+    n_cycles:int=0, # cycles before the factor stays at 1 (0: cycle forever)
+    start:int=0, # epochs at 0 before the first cycle
+    ramp:float=0.5, # fraction of a cycle over which the factor rises
+) -> float:
+    "Cyclic annealing as the original: 0 at each cycle's start, equal steps up to 1 at epoch ramp * cycle - 1, then 1."
+    if cycle <= 0:
+        return 1.0
+    t = epoch - start
+    if t < 0:
+        return 0.0
+    if n_cycles and t >= n_cycles * cycle:
+        return 1.0
+    return min(1.0, (t % cycle) / max(ramp * cycle - 1, 1))
+
+ORIGINAL_LAM_SCHEDULE = {"oe": dict(cycle=10, n_cycles=3, start=10), "disco": dict(cycle=20, n_cycles=2, start=10)}
+
+# %% ../nbs/10_vae_constituents.ipynb #a471302a
+def annealing_hook(
+    kl:dict|None=None, # `anneal_factor` arguments (cycle, n_cycles, start, ramp) of the KL weight; None: always 1
+    lam:dict|None=None, # the same for the OE or DisCo weight; None: always 1
+    offset:int=0, # added to `fit`'s epoch (a training run in several `fit` calls)
 ):
-    "An `epoch_hook` for `fit` that sets `model.kl_factor` on a cyclic schedule."
+    "An `epoch_hook` for `fit` that sets `model.kl_factor` and `model.lam_factor` before each epoch."
     def hook(model, epoch):
-        model.kl_factor = min(1.0, (epoch % cycle) / max(ramp * cycle, 1e-9)) if cycle > 0 else 1.0
+        model.kl_factor = anneal_factor(epoch + offset, **kl) if kl else 1.0
+        model.lam_factor = anneal_factor(epoch + offset, **lam) if lam else 1.0
     return hook
 
 # %% ../nbs/10_vae_constituents.ipynb #0d21e3eb
@@ -254,6 +377,43 @@ def paired_outliers(
     reps = -(-n // len(outliers))
     return np.concatenate([outliers[rng.permutation(len(outliers))] for _ in range(reps)])[:n]
 
+# %% ../nbs/10_vae_constituents.ipynb #effbfb00
+def _mode_tensors(
+    model:ConstituentVAE, # the model (its mode decides the tensors)
+    x_train:np.ndarray, # QCD training inputs
+    x_val:np.ndarray, # QCD validation inputs
+    outliers:np.ndarray|None, # outlier inputs (OE modes)
+    mass:np.ndarray|None, # jet masses of x_train followed by those of x_val (disco)
+    seed:int, # seed of the outlier order
+) -> tuple: # (training data, validation data) for `fit`
+    "The training and validation tensors of a mode: QCD alone, paired with outliers, or with the jet masses."
+    if model.mode in ("oe_sigmoid", "oe_margin", "kl_oe"):
+        if outliers is None:
+            raise JetADError(f"outliers: mode {model.mode!r} needs an outlier set")
+        tr = (x_train, paired_outliers(len(x_train), outliers, seed))
+        return tr, (x_val, paired_outliers(len(x_val), outliers, seed + 1))
+    if model.mode == "disco":
+        if mass is None or len(mass) != len(x_train) + len(x_val):
+            raise JetADError("mass: mode 'disco' needs one jet mass per training jet, then one per validation jet")
+        m = np.asarray(mass, dtype=np.float32)
+        return (x_train, m[:len(x_train)]), (x_val, m[len(x_train):])
+    return x_train, x_val
+
+# %% ../nbs/10_vae_constituents.ipynb #8aeebf44
+def _join_histories(
+    h, # History of the earlier training segments
+    g, # History of the next segment (its epochs start at `offset`)
+    offset:int, # first epoch of g in the whole run
+):
+    "One History for a run trained in segments (one `fit` call per learning rate)."
+    better = g.best_val < h.best_val
+    return replace(
+        h, train_loss=h.train_loss + g.train_loss, val_loss=h.val_loss + g.val_loss,
+        epoch_time=h.epoch_time + g.epoch_time,
+        best_epoch=g.best_epoch + offset if better else h.best_epoch, best_val=min(h.best_val, g.best_val),
+        stopped_early=g.stopped_early,
+    )
+
 # %% ../nbs/10_vae_constituents.ipynb #8b839d01
 def fit_constituent_vae(
     model:ConstituentVAE, # the model (its mode decides the training tensors)
@@ -261,23 +421,60 @@ def fit_constituent_vae(
     x_val:np.ndarray, # QCD validation inputs
     outliers:np.ndarray|None=None, # outlier inputs (OE modes)
     mass:np.ndarray|None=None, # jet masses of x_train followed by those of x_val (disco)
-    kl_cycle:int=0, # epochs per cyclic-annealing cycle (0: none)
+    kl_cycle:int=0, # epochs per cyclic-annealing cycle of the KL weight (0: none)
+    kl_n_cycles:int=0, # KL cycles before the weight stays at 1 (0: forever; the original: 3)
+    lam_schedule:dict|None=None, # `anneal_factor` arguments of the OE/DisCo weight (None: full weight)
+    lr_steps=(), # epochs at which the learning rate drops tenfold (the original OE: 30, 60)
     **fit_kwargs, # passed to `fit` (epochs, batch_size, lr, patience, device, seed, ...)
 ):
-    "Train a ConstituentVAE in its mode with `fit` (validation on the same objective); returns the History."
-    s = fit_kwargs.get("seed", 0)
-    if model.mode in ("oe_sigmoid", "oe_margin", "kl_oe"):
-        if outliers is None:
-            raise JetADError(f"outliers: mode {model.mode!r} needs an outlier set")
-        train = (x_train, paired_outliers(len(x_train), outliers, s))
-        val = (x_val, paired_outliers(len(x_val), outliers, s + 1))
-    elif model.mode == "disco":
-        if mass is None or len(mass) != len(x_train) + len(x_val):
-            raise JetADError("mass: mode 'disco' needs one jet mass per training jet, then one per validation jet")
-        m = np.asarray(mass, dtype=np.float32)
-        train, val = (x_train, m[:len(x_train)]), (x_val, m[len(x_train):])
-    else:
-        train, val = x_train, x_val
-    h = fit(model, train, val, epoch_hook=cyclic_kl(kl_cycle), val_loss_kwargs={"kl_factor": 1.0}, **fit_kwargs)
-    model.kl_factor = 1.0
+    "Train a ConstituentVAE in its mode with `fit`, one call per learning rate; returns the joined History."
+    train, val = _mode_tensors(model, x_train, x_val, outliers, mass, fit_kwargs.get("seed", 0))
+    kl = dict(cycle=kl_cycle, n_cycles=kl_n_cycles) if kl_cycle > 0 else None
+    epochs, lr = fit_kwargs.pop("epochs", 100), fit_kwargs.pop("lr", 1e-3)
+    bounds = [0, *sorted(s for s in set(lr_steps) if 0 < s < epochs), epochs]
+    h = None
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        g = fit(model, train, val, epochs=b - a, lr=lr * 0.1**i, epoch_hook=annealing_hook(kl, lam_schedule, a),
+                val_loss_kwargs={"kl_factor": 1.0, "lam_factor": 1.0}, **fit_kwargs)
+        h = g if h is None else _join_histories(h, g, a)
+        if g.stopped_early:
+            break
+    model.kl_factor, model.lam_factor = 1.0, 1.0
     return h
+
+# %% ../nbs/10_vae_constituents.ipynb #73d3c2ac
+ORIGINAL_RECIPE = dict(
+    beta=1.0, alignment="mean_direction", pt_scaling=False, pt_window_train=False, arch="dense", kl_cycle=0,
+    kl_n_cycles=3, lam_anneal=["disco"], kl_oe_per_dim=True, oe_from_beta=False, patience=0, batch_size=100,
+    lr=1e-3, lr_steps={"oe_sigmoid": [30, 60], "oe_margin": [30, 60], "kl_oe": [30, 60], "disco": [30]},
+    latent=10, lam_oe=2.0, lam_disco=100.0, margin=2.0, outlier_ratio=0.2,
+)
+
+# %% ../nbs/10_vae_constituents.ipynb #3a118455
+VAE_JET_KEYS = ("table", "constituents", "jet1")
+
+def read_vae_jet(
+    path, # an HDF5 file in the layout of the VAE-Jet data sets
+    n_const:int=20, # constituents kept (4 n_const numbers per jet)
+    pt_window=None, # (lo, hi) GeV: keep lo < pT <= hi (the original's test window: (550, 650)); None: all
+) -> dict: # {'x': (jets, 4 n_const) float32, 'pt', 'mass': per jet (all listed constituents), 'labels' or None}
+    "Read a VAE-Jet data set: flattened, preprocessed (E, px, py, pz) rows of pT-ordered constituents."
+    p = check_file(path, "a VAE-Jet HDF5 file")
+    with h5py.File(p, "r") as f:
+        keys = [k for k in VAE_JET_KEYS if isinstance(f.get(k), h5py.Dataset)]
+        if keys:
+            a, key = np.asarray(f[keys[-1]][()], dtype=np.float64), keys[-1]
+        elif isinstance(f.get("objs/jets/constituents"), h5py.Dataset):
+            a, key = np.asarray(f["objs/jets/constituents"][()], dtype=np.float64)[:, 0], "objs/jets/constituents"
+        else:
+            raise JetADError(f"{p}: expected a dataset {', '.join(VAE_JET_KEYS)} or objs/jets/constituents")
+        labels = np.asarray(f["labels"][()]) if key == "jet1" and "labels" in f else None
+    if a.ndim != 2 or a.shape[1] % 4:
+        raise JetADError(f"{p}: {key} should be (jets, 4 x constituents), got shape {a.shape}")
+    v = a.reshape(len(a), -1, 4).sum(1)
+    pt, m2 = np.hypot(v[:, 1], v[:, 2]), v[:, 0]**2 - (v[:, 1:]**2).sum(1)
+    keep = (pt > pt_window[0]) & (pt <= pt_window[1]) if pt_window is not None else np.ones(len(a), bool)
+    x = np.zeros((int(keep.sum()), 4 * n_const), np.float32)
+    x[:, :min(a.shape[1], 4 * n_const)] = a[keep, :4 * n_const]
+    lab = None if labels is None else labels[keep]
+    return {"x": x, "pt": pt[keep], "mass": np.sqrt(np.clip(m2[keep], 0, None)), "labels": lab}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from .core import JetADError
@@ -19,8 +20,8 @@ from .kinematics import to_ptetaphim
 from .vae_constituents import padded_p4
 
 # %% auto #0
-__all__ = ['rescale_boost', 'rotate_hardest', 'pt_eta_phi', 'greedy_order', 'align_jets', 'alignment_steps', 'VRNN',
-           'transformed_score']
+__all__ = ['ORIGINAL_RECIPE', 'rescale_boost', 'rotate_hardest', 'pt_eta_phi', 'greedy_order', 'align_jets', 'alignment_steps',
+           'VRNN', 'transformed_score', 'auc_monitor']
 
 # %% ../nbs/11_vrnn.ipynb #08b7de53
 def rescale_boost(
@@ -42,9 +43,11 @@ def rescale_boost(
 def rotate_hardest(
     p4:np.ndarray, # constituents (jets, n, 4), jets along +x
     mask:np.ndarray, # real constituents (jets, n)
+    by:str="energy", # 'energy' (ours: unchanged by the rotation) or 'pt' (the original's last rotation)
 ) -> np.ndarray: # p4 rotated about x
-    "Rotate about the jet axis so the highest-energy constituent lies in the +phi direction (pz = 0, py >= 0)."
-    hard = np.argmax(np.where(mask, p4[..., 0], -1.0), axis=1)   # energy: unchanged by the rotation, unlike pT
+    "Rotate about the jet axis so the hardest constituent lies in the +phi direction (pz = 0, py >= 0)."
+    key = p4[..., 0] if by == "energy" else np.hypot(p4[..., 1], p4[..., 2])
+    hard = np.argmax(np.where(mask, key, -1.0), axis=1)
     h = p4[np.arange(len(p4)), hard]
     a = -np.arctan2(h[:, 3], h[:, 2])[:, None]
     return rotate_plane(p4, 2, 3, a)
@@ -92,19 +95,17 @@ def greedy_order(
         cur = np.where(avail.any(1), nxt, np.argmin(taken, axis=1))   # padding goes last, in index order
     return order
 
-# %% ../nbs/11_vrnn.ipynb #8b24ef5a
-def _align(
+# %% ../nbs/11_vrnn.ipynb #ee40108c
+def _dr_frame(
     p4:np.ndarray, # lab-frame constituents (jets, n, 4)
-    mask:np.ndarray, # real constituents (jets, n)
-    n_const:int, # sequence length
+    keep:np.ndarray, # constituents kept so far (jets, n)
     m0:float, # reference jet mass
     e0:float, # reference jet energy
     max_dr:float, # keep constituents within this Delta R of the axis
     max_iter:int, # iterations of the Delta R requirement
-    record:list|None=None, # if a list, (stage name, p4, kept mask) of the intermediate stages are appended
-) -> tuple: # (x (jets, n_const, 3), lengths, finite: whether a jet's sequence is finite)
-    "Steps 1-7 of the alignment on padded arrays: frame, iterated Delta R cut, kT selection, order, eta flip."
-    keep = mask.copy()
+    record:list|None=None, # if a list, (stage name, p4, kept mask) of each frame is appended
+) -> tuple: # (p4 in the frame, jet four-vectors, kept mask)
+    "Steps 1-4: the frame of the kept constituents, recomputed until none lies outside Delta R < max_dr."
     for it in range(max_iter + 1):
         with np.errstate(invalid="ignore", divide="ignore"):
             p, j = _frame(p4, keep, m0, e0)
@@ -115,21 +116,56 @@ def _align(
         if (new == keep).all():
             break
         keep = new if it < max_iter else keep & new   # last round: drop, the frame is not recomputed
-    if record is not None:
-        record.append((f"Delta R < {max_dr} (iterated)", p, keep.copy()))
-    kt = np.where(keep, (pt * np.hypot(eta, phi))**2, -1.0)
-    top = np.argsort(-kt, axis=1, kind="stable")[:, :n_const]
-    rows = np.arange(len(p))[:, None]
-    sel = keep[rows, top]
-    pt, eta, phi = pt[rows, top] * sel, eta[rows, top] * sel, phi[rows, top] * sel
-    if record is not None:
-        record.append((f"{n_const} largest kT", p[rows, top] * sel[..., None], sel.copy()))
+    return p, j, keep
+
+# %% ../nbs/11_vrnn.ipynb #274c3e58
+def _sequence(
+    pt:np.ndarray, # (jets, n) pT of the selected constituents in the jet frame, 0 for padding
+    eta:np.ndarray, # (jets, n)
+    phi:np.ndarray, # (jets, n)
+    sel:np.ndarray, # (jets, n) real constituents
+    pt_jet:np.ndarray, # (jets,) jet pT in the frame
+) -> np.ndarray: # (jets, n, 3) features (pT / pT_jet, eta, phi), zero-padded
+    "Steps 6-7: greedy order and the eta flip, then the features of each step."
+    rows = np.arange(len(pt))[:, None]
     o = greedy_order(pt, eta, phi, sel)
     pt, eta, phi, sel = pt[rows, o], eta[rows, o], phi[rows, o], sel[rows, o]
-    flip = np.where(eta[:, 1:2] < 0, -1.0, 1.0) if n_const > 1 else 1.0
-    eta = eta * flip
-    pt_jet = np.hypot(j[:, 1], j[:, 2])
-    x = np.stack([pt / pt_jet[:, None], eta, phi], axis=-1) * sel[..., None]
+    eta = eta * (np.where(eta[:, 1:2] < 0, -1.0, 1.0) if pt.shape[1] > 1 else 1.0)
+    return np.stack([pt / pt_jet[:, None], eta, phi], axis=-1) * sel[..., None]
+
+# %% ../nbs/11_vrnn.ipynb #8b24ef5a
+def _align(
+    p4:np.ndarray, # lab-frame constituents (jets, n, 4)
+    mask:np.ndarray, # real constituents (jets, n)
+    n_const:int, # sequence length
+    m0:float, # reference jet mass
+    e0:float, # reference jet energy
+    max_dr:float, # keep constituents within this Delta R of the axis
+    max_iter:int, # iterations of the Delta R requirement
+    record:list|None=None, # if a list, (stage name, p4, kept mask) of the intermediate stages are appended
+    reframe:bool=False, # after the kT selection, recompute the frame and the Delta R cut (the original)
+    rotate_on:str="energy", # final rotation onto the highest-'energy' (all kept) or highest-'pt' (final set) one
+) -> tuple: # (x (jets, n_const, 3), lengths, finite: whether a jet's sequence is finite)
+    "Steps 1-7 of the alignment on padded arrays: frame, iterated Delta R cut, kT selection, order, eta flip."
+    p, j, keep = _dr_frame(p4, mask.copy(), m0, e0, max_dr, max_iter, record)
+    if record is not None:
+        record.append((f"Delta R < {max_dr} (iterated)", p, keep.copy()))
+    rows = np.arange(len(p))[:, None]
+    for k in range(2 if reframe else 1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pt, eta, phi = pt_eta_phi(p)
+        top = np.argsort(-np.where(keep, (pt * np.hypot(eta, phi))**2, -1.0), axis=1, kind="stable")[:, :n_const]
+        sel = keep[rows, top]
+        fin = np.zeros_like(keep)
+        fin[rows, top] = sel
+        if reframe and k == 0:
+            p, j, keep = _dr_frame(p4, fin, m0, e0, max_dr, max_iter)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = rotate_hardest(p, fin if rotate_on == "pt" else keep, rotate_on) * keep[..., None]
+        pt, eta, phi = pt_eta_phi(p)
+    if record is not None:
+        record.append((f"{n_const} largest kT", p[rows, top] * sel[..., None], sel.copy()))
+    x = _sequence(pt[rows, top] * sel, eta[rows, top] * sel, phi[rows, top] * sel, sel, np.hypot(j[:, 1], j[:, 2]))
     return x, sel.sum(1), np.isfinite(x).all(axis=(1, 2))
 
 # %% ../nbs/11_vrnn.ipynb #ef9d933d
@@ -142,16 +178,20 @@ def align_jets(
     max_iter:int=10, # iterations of the Delta R requirement
     min_const:int=3, # drop jets with fewer constituents than this
     chunk_size:int=20_000, # jets per chunk
+    reframe:bool=False, # after the kT selection, recompute the frame and the Delta R cut (the original)
+    rotate_on:str="energy", # final rotation onto the highest-'energy' or the highest-'pt' constituent (the original)
 ) -> tuple: # (x (jets, n_const, 3) float32 (pT/pT_jet, eta, phi), lengths (jets,), index of each kept jet in `table`)
     "Method D's alignment algorithm, vectorised over jets; zero-padded sequences and their lengths."
     if len(table) == 0:
         raise JetADError("table: expected at least one jet, got none")
     if n_const < 2:
         raise JetADError(f"n_const: expected >= 2, got {n_const}")
+    if rotate_on not in ("energy", "pt"):
+        raise JetADError(f"rotate_on: expected 'energy' or 'pt', got {rotate_on!r}")
     xs, ls, idx = [], [], []
     for a in range(0, len(table), chunk_size):
         p4, mask = padded_p4(table[a:a + chunk_size], None)
-        x, n, ok = _align(p4, mask, n_const, m0, e0, max_dr, max_iter)
+        x, n, ok = _align(p4, mask, n_const, m0, e0, max_dr, max_iter, None, reframe, rotate_on)
         ok &= n >= min_const
         xs.append(x[ok].astype(np.float32))
         ls.append(n[ok])
@@ -191,13 +231,44 @@ def _gauss(
     "A dense network giving the mean and log-variance (2 z numbers) of a diagonal Gaussian."
     return nn.Sequential(nn.Linear(h_in, h), nn.ReLU(), nn.Linear(h, 2 * z))
 
+# %% ../nbs/11_vrnn.ipynb #56696be5
+class _GaussSoftplus(nn.Module):
+    "The original's Gaussian head: dense ReLU layers, a linear mean and a softplus standard deviation."
+    def __init__(self,
+                 h_in:int, # input size
+                 h:int, # hidden width
+                 z:int, # size of the Gaussian
+                 layers:int=2, # hidden layers
+                ):
+        super().__init__()
+        sizes = [h_in] + [h] * layers
+        self.body = nn.Sequential(*[m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())])
+        self.mean, self.std = nn.Linear(h, z), nn.Sequential(nn.Linear(h, z), nn.Softplus())
+
+    def forward(self, x):
+        "Mean and log-variance (2 z numbers), as `_gauss` gives them."
+        b = self.body(x)
+        return torch.cat([self.mean(b), 2 * self.std(b).clamp_min(1e-8).log()], 1)
+
 # %% ../nbs/11_vrnn.ipynb #5887b9e3
 def _vrnn_layers(
     x_dim:int, # features per step
     h_dim:int, # GRU state size (and the width of the dense layers)
     z_dim:int, # latent size per step
+    arch:str="ours", # 'ours' (one hidden layer, log-variance) or 'original' (akahn1213/vrnn: two layers, softplus std)
 ) -> dict: # {name: module}
     "The VRNN's networks: the two embeddings, prior, encoder, decoder and the GRU cell."
+    if arch == "original":   # model.py: phi_x, encoder, decoder with two hidden layers; the GRU has no bias
+        return {
+            "phi_x": nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU(), nn.Linear(h_dim, h_dim), nn.ReLU()),
+            "phi_z": nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU()),
+            "prior": _GaussSoftplus(h_dim, h_dim, z_dim, 1),
+            "encoder": _GaussSoftplus(2 * h_dim, h_dim, z_dim, 2),
+            "decoder": nn.Sequential(*_GaussSoftplus(2 * h_dim, h_dim, 1, 2).body, nn.Linear(h_dim, x_dim)),
+            "rnn": nn.GRUCell(2 * h_dim, h_dim, bias=False),
+        }
+    if arch != "ours":
+        raise JetADError(f"arch: expected 'ours' or 'original', got {arch!r}")
     return {
         "phi_x": nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU()),
         "phi_z": nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU()),
@@ -252,9 +323,10 @@ class VRNN(nn.Module):
                  z_dim:int=2, # latent size per step
                  kl_weight:float=0.1, # weight of the KL term
                  n_steps:int=20, # maximum sequence length
+                 arch:str="ours", # 'ours' or 'original' (see `_vrnn_layers`)
                 ):
         super().__init__()
-        layers = _vrnn_layers(x_dim, h_dim, z_dim)
+        layers = _vrnn_layers(x_dim, h_dim, z_dim, arch)
         self.phi_x, self.phi_z, self.prior = layers["phi_x"], layers["phi_z"], layers["prior"]
         self.encoder, self.decoder, self.rnn = layers["encoder"], layers["decoder"], layers["rnn"]
         self.h_dim, self.kl_weight = h_dim, kl_weight
@@ -285,7 +357,44 @@ class VRNN(nn.Module):
 # %% ../nbs/11_vrnn.ipynb #0a478beb
 def transformed_score(
     kl, # per-jet KL scores
-    kl_train_mean:float, # mean KL over the training sample
+    kl_train, # KL of the training jets (an array; or its mean, with on='kl')
+    on:str="kl", # 'kl': 1 - 0.5 KL / <KL>_train (ours); 'score': the same on s = 1 - exp(-KL) (the original)
 ) -> np.ndarray:
-    "Method D's transformed score 1 - 0.5 * KL / mean(KL_train)."
-    return 1 - 0.5 * np.asarray(kl) / kl_train_mean
+    "Method D's transformed score 1 - 0.5 s / mean(s_train), with s the KL or 1 - exp(-KL)."
+    kl, kl_train = np.asarray(kl, dtype=np.float64), np.asarray(kl_train, dtype=np.float64)
+    if on == "kl":
+        return 1 - 0.5 * kl / kl_train.mean()
+    if on != "score":
+        raise JetADError(f"on: expected 'kl' or 'score', got {on!r}")
+    return 1 - 0.5 * (1 - np.exp(-kl)) / (1 - np.exp(-kl_train)).mean()
+
+# %% ../nbs/11_vrnn.ipynb #bccb4f8a
+def auc_monitor(
+    background:tuple, # (x, lengths) of background jets
+    signal:tuple, # (x, lengths) of signal jets
+    every:int=10, # epochs between checks (0: never)
+    batch_size:int=4096, # jets per forward pass
+):
+    "An `after_epoch` callback for `fit`: the AUC of 1 - exp(-KL) for signal vs background every `every` epochs."
+    def kl(model, data):
+        dev = next(model.parameters()).device
+        x, n = (torch.as_tensor(np.asarray(d)).to(dev) for d in data)
+        with torch.no_grad():
+            return torch.cat([model.parts(x[a:a + batch_size], n[a:a + batch_size])[1]
+                              for a in range(0, len(x), batch_size)]).cpu().numpy()
+    def hook(model, epoch, history):
+        if every > 0 and (epoch + 1) % every == 0:
+            was = model.training
+            model.eval()
+            b, s = 1 - np.exp(-kl(model, background)), 1 - np.exp(-kl(model, signal))
+            hook.aucs.append((epoch + 1, float(roc_auc_score(np.r_[np.zeros(len(b)), np.ones(len(s))], np.r_[b, s]))))
+            model.train(was)
+    hook.aucs = []
+    return hook
+
+# %% ../nbs/11_vrnn.ipynb #ab425ad2
+ORIGINAL_RECIPE = dict(
+    reframe_kt=True, rotate_on="pt", arch="original", transform_on="score", score_cut=0.65, max_abs_eta=2.0,
+    lr=1e-5, patience=0, auc_every=10, n_jets=1, n_const=20, kl_weight=0.1, h_dim=16, z_dim=2, batch_size=256,
+    grad_clip=10.0, m0=0.25, e0=1.0, max_dr=1.0, signal_fraction=0.1,
+)

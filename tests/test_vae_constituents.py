@@ -186,3 +186,109 @@ def test_bad_inputs():
     t, _ = random_jets(3, 0)
     with pytest.raises(JetADError, match="n_const"):
         constituent_inputs(t, 0)
+
+
+# --- issue 18: the original recipe's pieces -------------------------------------------------------------------
+import h5py  # noqa: E402
+
+from jetad_nb.vae_constituents import ORIGINAL_LAM_SCHEDULE  # noqa: E402
+from jetad_nb.vae_constituents import align_mean_direction  # noqa: E402
+from jetad_nb.vae_constituents import anneal_factor  # noqa: E402
+from jetad_nb.vae_constituents import pt_scale  # noqa: E402
+from jetad_nb.vae_constituents import read_vae_jet  # noqa: E402
+
+
+def original_weights(start, annealtime, cycles, epochs):
+    "The original's annealing functions (tf2/train.py, train_oe_resample.py, train_disco.py), transcribed loop by loop."
+    w, out = 0.0, []
+    for e in range(epochs):
+        for c in range(cycles):
+            a = start + 2 * c * annealtime
+            if e == a and c > 0:
+                w = 0.0
+            if a < e < a + annealtime:
+                w = min(w + 1.0 / (annealtime - 1), 1.0)
+        if e >= start + (2 * cycles - 1) * annealtime:
+            w = 1.0
+        out.append(w)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["kl", "oe", "disco"])
+def test_anneal_factor_matches_the_original_schedules(kind):
+    start, half, cycles = {"kl": (0, 5, 3), "oe": (10, 5, 3), "disco": (10, 10, 2)}[kind]
+    kw = {"kl": dict(cycle=10, n_cycles=3), **ORIGINAL_LAM_SCHEDULE}[kind]
+    ref = original_weights(start, half, cycles, 80)
+    np.testing.assert_allclose([anneal_factor(e, **kw) for e in range(80)], ref, atol=1e-12)
+
+
+def test_mean_direction_alignment_is_a_rotation_about_the_axis():
+    rng = np.random.default_rng(3)
+    p = np.zeros((5, 8, 4))
+    p[..., 1] = rng.uniform(50, 100, (5, 8))
+    p[..., 2:] = rng.normal(0, 10, (5, 8, 2))
+    p[..., 0] = np.linalg.norm(p[..., 1:], axis=-1)
+    mask = np.ones((5, 8), bool)
+    mask[0, 5:] = False
+    r = align_mean_direction(p * mask[..., None], mask)
+    np.testing.assert_allclose(r[..., :2], (p * mask[..., None])[..., :2])
+    pm = p * mask[..., None]
+    np.testing.assert_allclose(np.linalg.norm(r[..., 2:], axis=-1), np.linalg.norm(pm[..., 2:], axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u, v = np.where(mask, r[..., 2] / r[..., 1], 0), np.where(mask, r[..., 3] / r[..., 1], 0)   # ~ phi, eta
+        w = np.where(mask, r[..., 0] / np.hypot(u, v).clip(1e-12), 0)
+    assert (np.abs((w * v).sum(1)) < 0.05 * np.abs((w * u).sum(1))).all()
+    assert ((w * u).sum(1) > 0).all()     # along +phi
+
+
+def test_pt_scale_gives_unit_jet_pt():
+    x = np.random.default_rng(0).normal(size=(6, 20)).astype(np.float32)
+    v = pt_scale(x).reshape(6, 5, 4).sum(1)
+    np.testing.assert_allclose(np.hypot(v[:, 1], v[:, 2]), 1, rtol=1e-5)
+
+
+def write_vae_jet(path, key, rows, labels=None, event_level=False):
+    with h5py.File(path, "w") as f:
+        if event_level:
+            f["objs/jets/constituents"] = np.stack([rows, rows * 0.5], axis=1)
+        else:
+            f[key] = rows
+        if labels is not None:
+            f["labels"] = labels
+
+
+@pytest.mark.parametrize("key", ["table", "constituents", "jet1", "event"])
+def test_read_vae_jet_layouts(tmp_path, key):
+    rng = np.random.default_rng(1)
+    e = rng.uniform(500, 700, (7, 30))
+    rows = np.zeros((7, 120))
+    rows[:, 0::4], rows[:, 1::4] = e, e           # massless constituents along x: jet pT = sum of E
+    rows[:, 40:] = 0                               # 10 constituents, zero-padded to 30
+    rows[:, 0] = rows[:, 1] = np.linspace(30, 90, 7)    # jets' pT from 50 * 10 + ... spread
+    labels = np.arange(7) % 2 if key == "jet1" else None
+    write_vae_jet(tmp_path / "f.h5", key, rows, labels, event_level=key == "event")
+    r = read_vae_jet(tmp_path / "f.h5", n_const=20)
+    np.testing.assert_allclose(r["x"], rows[:, :80].astype(np.float32))
+    np.testing.assert_allclose(r["pt"], rows[:, 1::4].sum(1))
+    np.testing.assert_allclose(r["mass"], 0, atol=1e-3)
+    assert (r["labels"] is None) == (key != "jet1")
+    lo, hi = np.sort(r["pt"])[[1, 4]]
+    w = read_vae_jet(tmp_path / "f.h5", n_const=40, pt_window=(lo, hi))
+    assert len(w["x"]) == 3 and w["x"].shape[1] == 160 and (w["pt"] > lo).all() and (w["pt"] <= hi).all()
+
+
+def test_read_vae_jet_rejects_other_files(tmp_path):
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        f["table"] = np.zeros((3, 7))
+    with pytest.raises(JetADError, match="4 x constituents"):
+        read_vae_jet(tmp_path / "x.h5")
+    with pytest.raises(JetADError):
+        read_vae_jet(tmp_path / "missing.h5")
+
+
+def test_lstm_variant_and_per_dim_kl_oe_train():
+    x = np.random.default_rng(0).normal(size=(120, 16)).astype(np.float32)
+    m = ConstituentVAE(n_in=16, latent=3, mode="kl_oe", lam=1.0, arch="lstm", kl_oe_per_dim=True)
+    h = fit_constituent_vae(m, x[:80], x[80:], outliers=3 * x[:10], lr_steps=[1], epochs=2, batch_size=40,
+                            show_progress=False, device="cpu", patience=None)
+    assert len(h.train_loss) == 2 and np.isfinite(h.val_loss).all()

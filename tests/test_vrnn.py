@@ -163,3 +163,54 @@ def test_step_weights_are_mean_pt_fractions():
     x[:, :, 0] = torch.tensor([[0.5, 0.3, 0.2, 0.0], [0.7, 0.3, 0.0, 0.0], [0.4, 0.3, 0.2, 0.1]])
     v = VRNN(n_steps=4).set_step_weights(x, torch.tensor([3, 2, 4]))
     torch.testing.assert_close(v.step_weights, torch.tensor([1.6 / 3, 0.3, 0.2, 0.1]))
+
+
+# --- issue 18: the original recipe's pieces and the original file format ----------------------------------------
+from jetad_nb.core import shared_data_dir  # noqa: E402
+from jetad_nb.images import load_jets  # noqa: E402
+from jetad_nb.vrnn import ORIGINAL_RECIPE  # noqa: E402
+from jetad_nb.vrnn import auc_monitor  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_original_alignment_variant(seed):
+    t, counts = jets(40, seed, spread=0.5, min_count=25)
+    x, n, idx = align_jets(t, reframe=True, rotate_on="pt")
+    for i in range(len(x)):
+        s = x[i, :n[i]]
+        assert np.hypot(s[:, 1], s[:, 2]).max() < 1.0
+        assert np.argmax(s[:, 0]) == 0                                     # the sequence starts at the hardest pT
+        np.testing.assert_allclose(s[0, 1], 0, atol=1e-9)                   # ... rotated to eta = 0
+        assert s[0, 2] >= -1e-12
+    x0, n0, _ = align_jets(t)
+    assert (n <= n0).all()
+
+
+def test_original_networks_train_and_score():
+    torch.manual_seed(0)
+    x, n = torch.rand(120, 20, 3), torch.randint(3, 21, (120,))
+    m = VRNN(arch="original")
+    assert m.rnn.bias_ih is None and len(m.encoder.body) == 4 and len(m.prior.body) == 2
+    mon = auc_monitor((x[:40], n[:40]), (x[40:80] * 2, n[40:80]), every=1)
+    h = fit(m, (x, n), (x[:40], n[:40]), epochs=2, lr=3e-3, batch_size=64, show_progress=False, device="cpu",
+            after_epoch=mon)
+    assert np.isfinite(h.train_loss).all() and [e for e, _ in mon.aucs] == [1, 2]
+    kl = predict(m, (x, n))["kl"]
+    t = transformed_score(kl, kl, on="score")
+    np.testing.assert_allclose((1 - t).mean(), 0.5, rtol=1e-6)        # the training mean of 1 - exp(-KL) maps to 0.5
+    assert ORIGINAL_RECIPE["arch"] == "original" and ORIGINAL_RECIPE["lr"] == 1e-5
+
+
+def test_trains_end_to_end_on_the_original_vrnn_file():
+    sd = shared_data_dir()
+    if sd is None or not (sd / "vrnn").is_dir():
+        pytest.skip("../shared/data/vrnn not found: the original VRNN file is not available")
+    t = load_jets(sd / "vrnn/events_anomalydetection_VRNN_2Prong_Signal.hdf5", min_pt=0.0, n_leading=2)
+    for kw in ({}, dict(reframe=True, rotate_on="pt")):
+        x, n, idx = align_jets(t, **kw)
+        assert len(x) > 50 and (n >= 3).all()
+        m = VRNN(arch="original" if kw else "ours").set_step_weights(x[:60], n[:60])
+        h = fit(m, (x[:60], n[:60]), (x[60:], n[60:]), epochs=3, lr=1e-3, batch_size=32, grad_clip=10,
+                show_progress=False, device="cpu")
+        assert np.isfinite(h.val_loss).all()
+        assert np.isfinite(predict(m, (x[60:], n[60:]))["kl"]).all()
