@@ -200,3 +200,33 @@ def test_lhco_file_features(shared):
     assert len(s) > 5 and len(b) > 50
     assert 70 < np.median(s.x[:, 0]) < 140 and 300 < np.median(s.x[:, 1]) < 450
     assert np.median(b.x[:, 0]) < 150 and np.median(s.x[:, 2]) < np.median(b.x[:, 2])
+
+
+def test_published_preset_runs_on_lhco_features_files(tmp_path):
+    "The lhco_published preset's files, written in the LHC Olympics features layout from shipped events, feed the scan."
+    from test_lhco_inputs import _jets
+
+    from jetad_nb.core import data_dir
+    from jetad_nb.io import read_events_h5
+    from jetad_nb.resonant import read_search_events
+    from jetad_nb.resonant import resonant_scan
+    from jetad_nb.run import nbs_dir
+    from jetad_nb.run import resolve_parameters
+
+    ev = Events.concat(*(read_events_h5(data_dir() / "lhco_events.h5", k) for k in ("qcd", "wprime")))
+    ev = ev[ev.c[:, 0] > 2 * ev.x[:, 0] + ev.x[:, 1] + 1.0]
+    nb = [nbs_dir() / "15_resonant_search.ipynb"]
+    p = resolve_parameters(nb, "lhco_published", data_dir_=str(tmp_path))["15_resonant_search"]
+    _jets(ev).to_hdf(p["data_path"], key="df", format="fixed")
+    _jets(ev[~ev.signal], seed=3).to_hdf(p["ideal_path"], key="df", format="fixed")
+    bkg, sig = read_search_events(p["data_path"])
+    ideal, none = read_search_events(p["ideal_path"])
+    assert (len(bkg), len(sig), len(ideal), len(none)) == ((~ev.signal).sum(), ev.signal.sum(), len(bkg), 0)
+    np.testing.assert_allclose(np.sort(bkg.c[:, 0]), np.sort(ev.c[~ev.signal, 0]), rtol=1e-9)
+    pre = Preprocess.fit(bkg, p["sr"], p["sb"])
+    res, _ = resonant_scan(pre(bkg), pre(sig), pre.edges("sr"), pre.edges("sb"), p["injections"], [0], ideal=pre(ideal),
+                           methods=["idealized", "supervised"], n_ensemble=1, clf_kwargs={"epochs": 2, "device": "cpu"},
+                           show_progress=False)
+    n_sr = in_region(bkg.c, [p["sr"][0]], [p["sr"][1]]).sum()
+    assert res.n_data_sr[0] - res.n_signal_sr[0] == n_sr - int(0.25 * n_sr)     # no SR background set aside
+    assert abs(res.n_signal_sr[0] - p["injections"][0] * (res.n_data_sr[0] - res.n_signal_sr[0])) <= 1
