@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -13,14 +14,17 @@ import pandas as pd
 import yaml
 
 from .core import JetADError
+from .core import check_writable
 from .io import EVENT_READERS
 from .io import detect_format
 from .io import events_summary
 from .io import inventory
 from .io import jet_summary
+from .io import lhco_layout
 from .io import read_jets
 from .io import write_jets_h5
 from .run import NotebookFailed
+from .run import constraint_text
 from .run import make_production_data
 from .run import notebook_parameters
 from .run import pipeline_notebooks
@@ -128,7 +132,19 @@ def _print_parameters(
     for nb in pipeline_notebooks(folder):
         print(f"\n{nb.stem}")
         for k, v in notebook_parameters(nb).items():
-            print(f"  {k:<22} {v['type']:<6} = {v['default']!r:<28} # {v['help']}")
+            print(f"  {k:<22} {v['type']:<6} = {v['default']!r:<28} # {(constraint_text(v) + ' ' + v['help']).strip()}")
+
+# %% ../nbs/17_cli.ipynb #31599695
+def _yaml_value(
+    key:str, # the -p key, for the message
+    text:str, # the value as typed
+):
+    "A -p value read as YAML; a one-line JetADError naming the key if it is not valid YAML."
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise JetADError(f"-p {key}: value {text!r} is not valid YAML ({str(e).splitlines()[0]})") from None
+
 
 # %% ../nbs/17_cli.ipynb #2ae27ae6
 def _cmd_run(
@@ -139,7 +155,7 @@ def _cmd_run(
         _print_parameters(a.nbs)
         return 0
     cfg = read_config(a.config) if a.config else {}
-    overrides = [(k, yaml.safe_load(v)) for k, v in (a.p or [])]
+    overrides = [(k, _yaml_value(k, v)) for k, v in (a.p or [])]
     only = [o.strip() for o in a.only.split(",") if o.strip()] if a.only else None
     try:
         status = run_pipeline(
@@ -171,6 +187,7 @@ def _cmd_convert(
     a:argparse.Namespace, # the parsed command line
 ) -> int:
     "jetad convert: any supported file into an HDF5 jet cache."
+    check_writable(a.output)
     t = read_jets(a.input)
     write_jets_h5(t, a.output, source=str(a.input), format=detect_format(a.input))
     print(f"{a.output}: {len(t)} jets")
@@ -189,6 +206,9 @@ def _cmd_info(
         ev = EVENT_READERS[fmt](a.input)
         print(fmt, {"events": len(ev), "signal": int(ev.signal.sum()), "features": ev.x.shape[1]})
         return 0
+    if fmt == "lhco":   # R&D (label last) or black box (no label), from the column count
+        print(fmt, lhco_layout(a.input)["kind"], jet_summary(read_jets(a.input), str(a.input)))
+        return 0
     print(fmt, jet_summary(read_jets(a.input), str(a.input)))
     return 0
 
@@ -206,6 +226,7 @@ def _generate_process(
         for k, v in dict(pt_hat_min=a.pt_hat_min, m_hat_min=a.m_hat_min, mass=a.mass, mh=a.mh, ma=a.ma).items()
         if v is not None
     }
+    check_writable(a.out, folder=a.jobs != 1 or a.scheduler is not None)   # before any event is generated
     kw = dict(fatjet_min_pt=a.fatjet_min_pt, truth=not a.no_truth, **opts)
     if a.jobs == 1 and a.scheduler is None:
         print(generate(a.process, a.events, a.out, seed=a.seed, **kw))
@@ -224,13 +245,32 @@ def _cmd_generate(
         return _generate_process(a)
     if a.preset == "tutorial":
         from jetad_nb.generate import make_samples
+        if a.out:
+            check_writable(a.out, folder=True)
         rows = make_samples(a.out, workers=a.workers)
     else:
         if not a.out:
             raise JetADError("generate: --preset production needs --out (the folder given to jetad run --data-dir)")
+        check_writable(a.out, folder=True)
         rows = make_production_data(a.out, a.scale, a.only.split(",") if a.only else None, a.workers, a.scheduler)
     print(pd.DataFrame(rows).to_string(index=False))
     return 0
+
+# %% ../nbs/17_cli.ipynb #0cbc6408
+_INTERRUPTED = {  # what an interrupted command leaves, per sub-command
+    "run": "finished notebooks are kept, run the same command again to continue",
+    "*": "files are written to a temporary name and renamed when complete, so nothing half-written is left",
+}
+
+def _raise_on_sigterm():
+    "Make SIGTERM raise KeyboardInterrupt (so temporary files are removed); returns the previous handler or None."
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, on_term)
+
 
 # %% ../nbs/17_cli.ipynb #daf7fbb3
 COMMANDS = {"run": _cmd_run, "samples": _cmd_samples, "convert": _cmd_convert, "info": _cmd_info,
@@ -243,6 +283,7 @@ def main(
     import matplotlib
     matplotlib.use("Agg")
     a = parser().parse_args(argv)
+    old_term = _raise_on_sigterm()
     try:
         return COMMANDS[a.cmd](a)
     except JetADError as e:
@@ -251,7 +292,9 @@ def main(
     except KeyboardInterrupt:
         import logging
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the stopped kernel's task: no traceback at exit
-        print(
-            "jetad: interrupted; finished notebooks are kept, run the same command again to continue", file=sys.stderr
-        )
+        print(f"jetad: interrupted; {_INTERRUPTED.get(a.cmd, _INTERRUPTED['*'])}", file=sys.stderr)
         return 130
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['JetADError', 'package_dir', 'data_dir', 'cache_dir', 'shared_data_dir', 'seed_everything', 'get_device',
-           'atomic_path', 'atomic_write', 'progress', 'dask_map', 'check_file']
+           'atomic_path', 'atomic_write', 'progress', 'dask_map', 'check_file', 'check_writable']
 
 # %% ../nbs/00_core.ipynb #c27ad608
 class JetADError(Exception):
@@ -203,3 +203,22 @@ def check_file(
     if not p.is_file():
         raise JetADError(f"{p}: is not a file (expected {what})")
     return p
+
+# %% ../nbs/00_core.ipynb #a1e8f39b
+def check_writable(
+    path, # a file (or, with folder=True, a folder) that a command will write
+    folder:bool=False, # path is a folder to create or fill, not a file
+) -> Path:
+    "Refuse, before any work, an output that cannot be written: a folder where a file goes, or no writable parent."
+    p = Path(path).expanduser()
+    if not folder and p.is_dir():
+        raise JetADError(f"{p}: is an existing folder; expected a file name to write")
+    if folder and p.exists() and not p.is_dir():
+        raise JetADError(f"{p}: is an existing file; expected a folder to write into")
+    q = p if folder and p.is_dir() else p.parent
+    while not q.exists() and q != q.parent:
+        q = q.parent   # the first existing folder above: where the missing ones will be made
+    if not q.is_dir() or not os.access(q, os.W_OK | os.X_OK):
+        raise JetADError(f"{p}: cannot write here ({q} is not a writable folder)")
+    return p
+

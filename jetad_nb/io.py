@@ -5,6 +5,7 @@
 # %% ../nbs/03_io.ipynb #0343d82d
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import time
@@ -37,13 +38,13 @@ from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 
 # %% auto #0
-__all__ = ['JET_FIELDS', 'JET_SENTINELS', 'CONSTITUENT_FIELDS', 'CONSTITUENT_SENTINELS', 'DELPHES_CANDIDATES', 'VRNN_HLVS',
-           'SCHEMA_VERSION', 'LHCO_JET_COLUMNS', 'READERS', 'EVENT_READERS', 'SAMPLE_SUFFIXES', 'jet_table', 'toy_jets',
-           'open_tree', 'jet_mask', 'read_delphes', 'constituent_sum', 'write_delphes', 'read_pfnano', 'read_many',
-           'read_lhco', 'read_vrnn', 'write_jets_h5', 'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5',
-           'read_events_h5', 'dijet_features', 'tau21', 'read_lhco_features', 'read_cathode_arrays', 'detect_format',
-           'read_jets', 'jet_summary', 'find_samples', 'events_summary', 'summarise_samples', 'plot_summary',
-           'inventory']
+__all__ = ['JET_FIELDS', 'JET_SENTINELS', 'CONSTITUENT_FIELDS', 'CONSTITUENT_SENTINELS', 'DELPHES_CANDIDATES', 'PFNANO_LINKS',
+           'LHCO_KINDS', 'VRNN_HLVS', 'SCHEMA_VERSION', 'LHCO_JET_COLUMNS', 'READERS', 'EVENT_READERS',
+           'SAMPLE_SUFFIXES', 'jet_table', 'toy_jets', 'open_tree', 'jet_mask', 'read_delphes', 'constituent_sum',
+           'write_delphes', 'read_pfnano', 'read_many', 'lhco_layout', 'read_lhco', 'read_vrnn', 'write_jets_h5',
+           'read_jets_h5', 'jets_h5_params', 'Events', 'write_events_h5', 'read_events_h5', 'dijet_features', 'tau21',
+           'read_lhco_features', 'read_cathode_arrays', 'detect_format', 'read_jets', 'jet_summary', 'find_samples',
+           'events_summary', 'summarise_samples', 'plot_summary', 'inventory']
 
 # %% ../nbs/03_io.ipynb #2ff91049
 def _column(
@@ -105,14 +106,35 @@ def _first_line(
     return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
 # %% ../nbs/03_io.ipynb #96fc280b
+@contextlib.contextmanager
 def _open_h5(
     p:Path, # an existing file
-) -> h5py.File:
-    "Open an HDF5 file for reading, or raise a one-line `JetADError` naming it."
+):
+    "Open an HDF5 file for reading; an unreadable file, or damage met while reading it, is a one-line JetADError."
     try:
-        return h5py.File(p, "r")
+        f = h5py.File(p, "r")
     except OSError as e:
         raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
+    try:
+        with f:
+            yield f
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as e:   # h5py's errors for damaged metadata
+        raise JetADError(f"{p}: damaged HDF5 file or unexpected content ({_first_line(e)})") from None
+
+
+# %% ../nbs/03_io.ipynb #bb58c529
+def _int_attr(
+    p:Path, # the file, for the message
+    obj, # an HDF5 file, group or dataset
+    name:str, # the attribute
+) -> int:
+    "An integer attribute of an HDF5 object; a one-line JetADError naming the file if it is missing or not an integer."
+    v = obj.attrs.get(name)
+    v = v.item() if isinstance(v, np.ndarray) and v.size == 1 else v
+    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+        raise JetADError(f"{p}: attribute '{name}' of '{obj.name}' is {v!r}; expected an integer")
+    return int(v)
+
 
 # %% ../nbs/03_io.ipynb #b60daaaa
 def open_tree(
@@ -536,22 +558,48 @@ _PFNANO_JET = {"pt": "FatJet_pt", "eta": "FatJet_eta", "phi": "FatJet_phi", "mas
 _PFNANO_CAND = {"pt": "PFCands_pt", "eta": "PFCands_eta", "phi": "PFCands_phi", "mass": "PFCands_mass",
                 "charge": "PFCands_charge", "pdgid": "PFCands_pdgId", "d0": "PFCands_d0", "d0err": "PFCands_d0Err",
                 "dz": "PFCands_dz", "dzerr": "PFCands_dzErr"}
-_PFNANO_LINK = ["FatJetPFCands_jetIdx", "FatJetPFCands_pFCandsIdx"]
+PFNANO_LINKS = [  # (jet index, candidate index) branches of the fat-jet link table in PFNano versions; first found used
+    ("FatJetPFCands_jetIdx", "FatJetPFCands_pFCandsIdx"),  # cms-jet/PFNano (PatJetConstituentTableProducer)
+    ("FatJetPFCands_jetIdx", "FatJetPFCands_pfCandsIdx"),  # the same table with a lower-case index name
+    ("FatJetToPFCands_jetIdx", "FatJetToPFCands_candIdx"),  # '{jet}To{cand}_candIdx' tables of ParticleNet ntuples
+]
 
 def _pfnano_chunk(
     a:ak.Array, # a chunk of the Events tree
     event0:int, # number of its first event
     label, # label of every jet
     sel:tuple, # (n_leading, min_pt, max_abs_eta, mass_window)
+    link:tuple|None, # the link table's (jet index, candidate index) branches; None: match by dR within r
+    r:float, # jet radius of the dR matching
 ) -> ak.Array:
-    "Jet table of one PFNano chunk: fat jets with their linked PF candidates, selection applied."
+    "Jet table of one PFNano chunk: fat jets with their linked (or dR-matched) PF candidates, selection applied."
     jets, n_j = _jet_columns({k: a[b] for k, b in _PFNANO_JET.items()}, event0, label)
     n_c = np.asarray(ak.num(a["PFCands_pt"]))
     c = {k: flat_array(a[b]) for k, b in _PFNANO_CAND.items()}
     c["energy"] = to_cartesian(c["pt"], c["eta"], c["phi"], c.pop("mass"))[3]
     for k in ("d0", "d0err", "dz", "dzerr"):
         c[k] = np.where(c["charge"] != 0, c[k], np.nan)  # CMS stores -1 for neutrals
-    return _linked_table(jets, n_j, c, n_c, flat_links(a[_PFNANO_LINK[0]], a[_PFNANO_LINK[1]]), sel)
+    jets = {"dr_matched": np.full(len(jets["pt"]), link is None, np.int8), **jets}  # first: extras stay sorted
+    links = (flat_links(a[link[0]], a[link[1]]) if link is not None
+             else match_links(a["FatJet_eta"], a["FatJet_phi"], c["eta"], c["phi"], n_c, r))
+    return _linked_table(jets, n_j, c, n_c, links, sel)
+
+# %% ../nbs/03_io.ipynb #bd699d54
+def _pfnano_link(
+    tree, # the Events tree
+    path, # its file, for the message
+    matching:str, # 'auto' (link table if present, else dR), 'links' or 'dr'
+) -> tuple|None: # the link branches to use, or None for dR matching
+    "The link table a PFNano read uses (None: dR matching); JetADError if matching='links' and the file has none."
+    if matching not in ("auto", "links", "dr"):
+        raise JetADError(f"matching: expected 'auto', 'links' or 'dr', got {matching!r}")
+    have = set(tree.keys(recursive=True, full_paths=False))
+    found = next((pair for pair in PFNANO_LINKS if all(b in have for b in pair)), None)
+    if matching == "links" and found is None:
+        raise JetADError(f"{path}: no fat-jet link table (looked for {', '.join(p[1] for p in PFNANO_LINKS)}); "
+                         "use matching='auto' or 'dr'")
+    return None if matching == "dr" else found
+
 
 # %% ../nbs/03_io.ipynb #0f11ed01
 def read_pfnano(
@@ -561,19 +609,23 @@ def read_pfnano(
     mass_window:tuple|None=None, # (low, high) GeV jet-mass window
     n_leading:int|None=None, # keep only the n leading fat jets per event
     label:int=-1, # label stored for every jet
+    r:float=0.8, # jet radius of the dR matching (AK8 fat jets) used when the file has no link table
+    matching:str="auto", # 'auto': the link table if present, else dR within r; 'links'; 'dr'
     tree:str="Events", # tree name
     step_size="100 MB", # uproot chunk size
     show_progress:bool|None=None, # progress bar over events
 ) -> ak.Array:
-    "Read CMS PFNano fat jets with their PF candidates (pdgId, charge, d0/dz with errors) into a jet table."
+    "Read CMS PFNano fat jets with their PF candidates (pdgId, charge, d0/dz...); field `dr_matched` says how linked."
     paths = _file_list(paths, "PFNano ROOT file")
     sel = (n_leading, min_pt, max_abs_eta, mass_window)
-    names = list(_PFNANO_JET.values()) + list(_PFNANO_CAND.values()) + _PFNANO_LINK
+    names = list(_PFNANO_JET.values()) + list(_PFNANO_CAND.values())
     trees = []
     for p in paths:
         t = open_tree(p, tree)
         _require(t, names, p)
-        trees.append((p, t, names, partial(_pfnano_chunk, label=label, sel=sel)))
+        link = _pfnano_link(t, p, matching)
+        chunk = partial(_pfnano_chunk, label=label, sel=sel, link=link, r=r)
+        trees.append((p, t, names + list(link or []), chunk))
     table = _read_chunks(trees, step_size, "read_pfnano", show_progress)
     if table is None:
         raise _no_jets(paths, "fat jets", sel)
@@ -635,31 +687,189 @@ def read_many(
         raise JetADError(f"{len(files)} files: no jets pass the selection ({_selection_text(*sel)})")
     return table
 
-# %% ../nbs/03_io.ipynb #16183294
-def _lhco_store(
-    path, # an LHC Olympics HDF5 file
-    key:str, # the table's key
-) -> tuple: # (open pandas.HDFStore, (events, columns))
-    "Open a pandas/PyTables LHC Olympics file; return the store and its (events, columns) shape."
-    try:
-        st = pd.HDFStore(path, "r")
-    except Exception as e:
-        raise JetADError(f"{path}: not a readable HDF5 file ({_first_line(e)})") from None
-    keys = st.keys()
-    if f"/{key}" not in keys:
-        st.close()
-        raise JetADError(
-            f"{path}: no key '{key}' (found: {', '.join(keys[:10]) or 'none'}); expected the LHC Olympics table"
-        )
-    shape = tuple(int(x) for x in st.get_storer(key).shape)
-    if len(shape) != 2 or (shape[1] - 1) % 3:
-        st.close()
-        raise JetADError(f"{path}: table '{key}' has shape {shape}; expected (events, 3 x particles + 1)")
-    return st, shape
+# %% ../nbs/03_io.ipynb #a4e55dc1
+_BLOSC = 32001  # HDF5 filter id of Blosc, the compressor PyTables writes by default
 
-# %% ../nbs/03_io.ipynb #238f62e7
+def _blosc_rows(
+    ds:h5py.Dataset, # a chunked 1-d or 2-d dataset whose only filter is Blosc
+    a:int, # first row
+    b:int, # one past the last row
+) -> np.ndarray:
+    "Rows a:b of a Blosc-compressed dataset: its raw chunks decompressed with blosc2 (no PyTables, no HDF5 plugin)."
+    import blosc2
+    two = ds.ndim == 2
+    cr, cc, m = ds.chunks[0], ds.chunks[-1] if two else 1, ds.shape[1] if two else 1
+    out = np.empty((b - a, m), dtype=ds.dtype)
+    for r in range(a - a % cr, b, cr):
+        for c in range(0, m, cc):
+            mask, raw = ds.id.read_direct_chunk((r, c) if two else (r,))
+            block = np.frombuffer(raw if mask & 1 else blosc2.decompress(raw), dtype=ds.dtype).reshape(cr, cc)
+            lo, hi, w = max(a, r), min(b, r + cr), min(cc, m - c)
+            out[lo - a:hi - a, c:c + w] = block[lo - r:hi - r, :w]
+    return out if two else out[:, 0]
+
+
+# %% ../nbs/03_io.ipynb #c9ba3574
+def _h5_read(
+    p:Path, # the file, for messages
+    ds:h5py.Dataset, # a 1-d or 2-d dataset of plain values
+    a:int=0, # first row
+    b:int|None=None, # one past the last row (None: all)
+) -> np.ndarray:
+    "Rows a:b of a dataset as stored (Blosc chunks decompressed with blosc2); a one-line JetADError if unreadable."
+    b = ds.shape[0] if b is None else b
+    pl = ds.id.get_create_plist()
+    filters = [pl.get_filter(i)[0] for i in range(pl.get_nfilters())]
+    if _BLOSC in filters and (filters != [_BLOSC] or ds.ndim > 2):
+        raise JetADError(f"{p}: '{ds.name}' combines Blosc with HDF5 filters {filters}; expected Blosc alone, 1-d/2-d")
+    try:
+        return _blosc_rows(ds, a, b) if _BLOSC in filters else ds[a:b]
+    except (OSError, ValueError, RuntimeError, TypeError, KeyError) as e:   # truncated or corrupt chunks
+        raise JetADError(f"{p}: cannot read '{ds.name}' rows {a}-{b} ({_first_line(e)})") from None
+
+
+# %% ../nbs/03_io.ipynb #f2deb119
+def _h5_rows(
+    p:Path, # the file, for messages
+    ds:h5py.Dataset, # a numeric 2-d dataset
+    a:int, # first row
+    b:int, # one past the last row
+) -> np.ndarray: # (b - a, columns) float64
+    "Rows a:b of a numeric 2-d dataset as float64 (see `_h5_read`)."
+    return _h5_read(p, ds, a, b).astype(np.float64)
+
+
+# %% ../nbs/03_io.ipynb #62bfa10e
+def _plain(
+    p:Path, # the file, for messages
+    ds, # an HDF5 object of a pandas frame (an axis)
+    kinds:str, # accepted numpy dtype kinds
+) -> h5py.Dataset:
+    "The dataset if it holds plain values of the accepted kinds; JetADError otherwise (pickled objects stay unread)."
+    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in kinds or "value_type" in ds.attrs:
+        what = ds.dtype if isinstance(ds, h5py.Dataset) else type(ds).__name__
+        raise JetADError(f"{p}: '{ds.name}' is stored as {what} (Python objects are pickled: refused unread)")
+    return ds
+
+
+# %% ../nbs/03_io.ipynb #e851be7a
+def _frame_blocks(
+    p:Path, # the file, for messages
+    g, # the frame's group, e.g. f['df']
+) -> tuple: # ([(values dataset, column positions)], column names, rows)
+    "The blocks of a pandas fixed-format frame, every one checked numeric before anything is read; else JetADError."
+    if not isinstance(g, h5py.Group) or "axis0" not in g or "axis1" not in g or "nblocks" not in g.attrs:
+        raise JetADError(f"{p}: '{g.name}' is not a pandas fixed-format frame (no axis0, axis1 or nblocks)")
+    text = lambda v: v.decode() if isinstance(v, bytes) else str(v)  # noqa: E731
+    names = [text(v) for v in _h5_read(p, _plain(p, g["axis0"], "biufS"))]
+    n, where, blocks = _plain(p, g["axis1"], "biufS").shape[0], {c: i for i, c in enumerate(names)}, []
+    for k in range(_int_attr(p, g, "nblocks")):
+        if f"block{k}_items" not in g or f"block{k}_values" not in g:
+            raise JetADError(f"{p}: '{g.name}' has no block{k}_items or block{k}_values; expected a pandas frame")
+        items = [text(v) for v in _h5_read(p, _plain(p, g[f"block{k}_items"], "biufS"))]
+        ds = g[f"block{k}_values"]
+        if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "biuf" or "value_type" in ds.attrs:
+            what = ds.dtype if isinstance(ds, h5py.Dataset) else type(ds).__name__
+            raise JetADError(f"{p}: columns {items[:5]} are not numeric (stored as {what}; Python objects are pickled: "
+                             "refused unread); expected numbers only")
+        if ds.shape != (n, len(items)) or any(c not in where for c in items):
+            raise JetADError(f"{p}: block {k} has shape {ds.shape}; expected ({n}, {len(items)}) columns of axis0")
+        blocks.append((ds, [where[c] for c in items]))
+    if sorted(i for _, pos in blocks for i in pos) != list(range(len(names))):
+        raise JetADError(f"{p}: the blocks of '{g.name}' do not hold each of its {len(names)} columns once")
+    return blocks, names, n
+
+
+# %% ../nbs/03_io.ipynb #567c1fc1
+def _frame_rows(
+    p:Path, # the file, for messages
+    blocks:list, # from `_frame_blocks`
+    n_cols:int, # number of columns
+    a:int, # first row
+    b:int, # one past the last row
+) -> np.ndarray: # (b - a, n_cols) float64
+    "Rows a:b of a pandas fixed-format frame as one float64 array, columns in the frame's order."
+    out = np.empty((b - a, n_cols))
+    for ds, cols in blocks:
+        out[:, cols] = _h5_rows(p, ds, a, b)
+    return out
+
+
+# %% ../nbs/03_io.ipynb #1336295e
+LHCO_KINDS = {1: "R&D (label last)", 0: "black box (no label)"}  # (columns mod 3) -> the kind of LHC Olympics file
+
+def _lhco_blocks(
+    p:Path, # the file, for messages
+    f:h5py.File, # the open file
+    key:str, # the table's group
+) -> tuple: # (blocks, events, columns, 1 if the last column is the label else 0)
+    "The frame of an LHC Olympics file and whether it has a label column, from its column count."
+    if key not in f:
+        raise JetADError(f"{p}: no key '{key}' (found: {', '.join(list(f)[:10]) or 'none'}); "
+                         "expected the LHC Olympics table")
+    blocks, names, n = _frame_blocks(p, f[key])
+    if len(names) % 3 == 2 or len(names) < 3:
+        raise JetADError(f"{p}: table '{key}' has {len(names)} columns; expected 3 x particles (black box) "
+                         "or 3 x particles + 1 (R&D, label last)")
+    return blocks, n, len(names), len(names) % 3
+
+
+# %% ../nbs/03_io.ipynb #c72bdd63
+def lhco_layout(
+    path, # an LHC Olympics particle-level HDF5 file
+    key:str="df", # the table's group
+) -> dict: # {'events', 'particles', 'kind'}
+    "Events, particle slots and kind (R&D with label, or black box without) of an LHC Olympics file; h5py only."
+    p = check_file(path, "an LHC Olympics HDF5 file")
+    with _open_h5(p) as f:
+        _, n, n_cols, labelled = _lhco_blocks(p, f, key)
+    return {"events": n, "particles": (n_cols - labelled) // 3, "kind": LHCO_KINDS[labelled]}
+
+
+# %% ../nbs/03_io.ipynb #8e17230b
+def _master_labels(
+    path, # an LHC Olympics master-key text file: one 0/1 label per line, event after event
+    n:int, # events in the black box
+) -> np.ndarray: # (n,) int8
+    "The truth labels of a black box from its master key; a one-line JetADError if the file does not fit."
+    k = check_file(path, "an LHC Olympics master-key text file")
+    try:
+        v = np.loadtxt(k, dtype=np.float64, ndmin=1, comments="#", delimiter=",")
+    except ValueError as e:
+        raise JetADError(f"{k}: not a master-key file ({_first_line(e)}); expected one 0/1 label per line") from None
+    if v.ndim != 1 or len(v) != n or not np.isin(v, (0, 1)).all():
+        raise JetADError(f"{k}: {v.shape} values (some not 0/1)" if v.ndim == 1 and len(v) == n else
+                         f"{k}: shape {v.shape}; expected {n} labels (one 0/1 per line, one line per event)")
+    return v.astype(np.int8)
+
+
+# %% ../nbs/03_io.ipynb #3d908ccd
+def _lhco_chunk(
+    p:Path, # the file, for messages
+    rows:np.ndarray, # (events, 3 x particles) pT, eta, phi of each particle slot
+    lab:np.ndarray, # (events,) label of each event
+    s:int, # number of the first event
+    r:float, # anti-kt radius
+    sel:tuple, # (n_leading, min_pt, max_abs_eta, mass_window)
+) -> ak.Array:
+    "Jet table of a chunk of LHC Olympics events; JetADError for non-finite particles or labels other than -1/0/1."
+    part = rows.reshape(len(rows), -1, 3)
+    real = part[:, :, 0] > 0
+    bad = ~np.isfinite(part).all(axis=2) & (real | ~np.isfinite(part[:, :, 0]))
+    if bad.any() or not np.isin(lab, (-1, 0, 1)).all():
+        ev = s + int(np.nonzero(bad.any(axis=1) | ~np.isin(lab, (-1, 0, 1)))[0][0])
+        raise JetADError(f"{p}: event {ev} has a NaN/inf particle or a label not in (0, 1); expected finite numbers")
+    n_c = real.sum(axis=1)
+    pt, eta, phi = part[real][:, 0], part[real][:, 1], part[real][:, 2]
+    cflat = {"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}
+    jet, links = recluster_flat(cflat, n_c, r, sel[1])
+    jets, n_j = _jet_columns(jet, s, lab.astype(np.int8))
+    return _linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r)
+
+
+# %% ../nbs/03_io.ipynb #c1bf70a7
 def read_lhco(
-    path, # an LHC Olympics 2020 R&D HDF5 file
+    path, # an LHC Olympics 2020 HDF5 file: R&D (label last) or black box (no label)
     r:float=1.0, # anti-kt radius
     min_pt:float=20.0, # GeV, jet threshold
     max_abs_eta:float|None=None, # keep jets with |eta| <= max_abs_eta
@@ -668,29 +878,30 @@ def read_lhco(
     stop:int|None=None, # one past the last event (None: all)
     key:str="df", # HDF5 key of the table
     chunk:int=10000, # events clustered per FastJet call
+    master_key=None, # a black box's master-key text file (one 0/1 per event); None: labels -1 (unknown)
     show_progress:bool|None=None, # progress bar over events
 ) -> ak.Array:
-    "Cluster the particles of an LHC Olympics R&D file into anti-kt jets; keep the event label."
+    "Cluster the particles of an LHC Olympics R&D or black-box file into anti-kt jets; keep the label if known."
     p = check_file(path, "an LHC Olympics HDF5 file")
-    st, shape = _lhco_store(p, key)
-    sel = (n_leading, min_pt, max_abs_eta, None)
-    stop = shape[0] if stop is None else min(stop, shape[0])
-    out = []
-    with st:
+    sel, out = (n_leading, min_pt, max_abs_eta, None), []
+    if start < 0 or chunk < 1 or r <= 0:
+        raise JetADError(f"start, chunk, r: expected >= 0, >= 1, > 0; got {start}, {chunk}, {r}")
+    with _open_h5(p) as f:
+        blocks, n, n_cols, labelled = _lhco_blocks(p, f, key)
+        if labelled and master_key is not None:
+            raise JetADError(f"{p}: an R&D file with its own label column; master_key is for black boxes only")
+        truth = _master_labels(master_key, n) if master_key is not None else np.full(n, -1, np.int8)
+        stop = n if stop is None else min(stop, n)
         for s in progress(range(start, stop, chunk), desc="read_lhco", unit="chunk", show=show_progress):
-            rows = st.select(key, start=s, stop=min(s + chunk, stop)).to_numpy(np.float64)
-            part, lab = rows[:, :-1].reshape(len(rows), -1, 3), rows[:, -1].astype(np.int8)
-            real = part[:, :, 0] > 0
-            n_c = real.sum(axis=1)
-            pt, eta, phi = part[real][:, 0], part[real][:, 1], part[real][:, 2]
-            cflat = {"pt": pt, "eta": eta, "phi": phi, "energy": pt * np.cosh(eta)}
-            jet, links = recluster_flat(cflat, n_c, r, min_pt)
-            jets, n_j = _jet_columns(jet, s, lab)
-            out.append(_linked_table(jets, n_j, cflat, n_c, links, sel, tau_r=r))
+            e = min(s + chunk, stop)
+            rows = _frame_rows(p, blocks, n_cols, s, e)
+            lab = rows[:, -1] if labelled else truth[s:e]
+            out.append(_lhco_chunk(p, rows[:, :n_cols - labelled], lab, s, r, sel))
     table = _concat(out)
     if table is None:
         raise _no_jets([p], "jets", sel)
     return table
+
 
 # %% ../nbs/03_io.ipynb #0e3ace93
 VRNN_HLVS = ["c2", "d2", "tau1", "tau2", "tau3", "tau21", "tau32", "tau31", "sqrt_d12", "sqrt_d23"]
@@ -699,14 +910,14 @@ def _vrnn_arrays(
     p:Path, # a VRNN-format HDF5 file
 ) -> tuple: # ('constituents' (event, slot, 1+n, 4), 'hlvs' (event, slot, 10))
     "The two arrays of a VRNN file; JetADError if the file is unreadable or their shapes do not fit."
-    try:
-        with h5py.File(p, "r") as f:
-            for k in ("constituents", "hlvs"):
-                if k not in f:
-                    raise JetADError(f"{p}: missing key '{k}'; expected a VRNN file with 'constituents' and 'hlvs'")
-            c, h = f["constituents"][:], f["hlvs"][:]
-    except OSError as e:
-        raise JetADError(f"{p}: not a readable HDF5 file ({_first_line(e)})") from None
+    with _open_h5(p) as f:
+        for k in ("constituents", "hlvs"):
+            if k not in f:
+                raise JetADError(f"{p}: missing key '{k}'; expected a VRNN file with 'constituents' and 'hlvs'")
+        for k in ("constituents", "hlvs"):
+            if not isinstance(f[k], h5py.Dataset) or f[k].dtype.kind not in "biuf":
+                raise JetADError(f"{p}: '{k}' is not an array of numbers; expected a VRNN file")
+        c, h = f["constituents"][()], f["hlvs"][()]
     if c.ndim != 4 or c.shape[-1] != 4 or h.shape[:2] != c.shape[:2] or h.shape[-1] != len(VRNN_HLVS):
         raise JetADError(
             f"{p}: 'constituents' {c.shape} / 'hlvs' {h.shape}; expected (event, slot, 1+n, 4) and (event, slot, 10)"
@@ -756,7 +967,7 @@ def _write_constituents(
         padded = np.full((len(counts), width), CONSTITUENT_SENTINELS.get(k, 0), dtype=dt)
         padded[pad] = np.asarray(ak.flatten(cons[k]), dtype=dt)
         f.create_dataset(f"constituents/{k}", data=padded, compression=compression,
-                         shuffle=compression is not None, chunks=(min(len(counts), 1024) or 1, width))
+                         shuffle=compression is not None, fletcher32=True, chunks=(min(len(counts), 1024) or 1, width))
 
 # %% ../nbs/03_io.ipynb #4b97ffb0
 SCHEMA_VERSION = 1  # version of the jet-table layout in HDF5 caches
@@ -773,6 +984,8 @@ def write_jets_h5(
     missing = [k for k in list(JET_FIELDS) + ["constituents"] if k not in table.fields]
     if missing:
         raise JetADError(f"table: missing field '{missing[0]}'; expected a jet table from jetad_nb.io")
+    if len(table) == 0:
+        raise JetADError(f"table: no jets to write to {path}; expected at least one jet")
     counts = np.asarray(ak.num(table.constituents), dtype=np.int32)
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -780,8 +993,8 @@ def write_jets_h5(
             f.attrs["params"] = json.dumps(params, default=str)
             for k in table.fields:
                 if k != "constituents":
-                    f.create_dataset(f"jets/{k}", data=np.asarray(table[k]))
-            f.create_dataset("constituents/counts", data=counts)
+                    f.create_dataset(f"jets/{k}", data=np.asarray(table[k]), fletcher32=True)  # checksums
+            f.create_dataset("constituents/counts", data=counts, fletcher32=True)
             _write_constituents(f, table.constituents, counts, compression)
     return Path(path)
 
@@ -791,15 +1004,22 @@ def _check_cache(
     p:Path, # its path, for the message
 ):
     "Raise a JetADError naming the file unless it is a complete jet cache of this schema version."
-    v = f.attrs.get("jetad_schema")
-    if v is None:
+    if f.attrs.get("jetad_schema") is None:
         raise JetADError(f"{p}: attribute 'jetad_schema' missing; expected a jetad-nb jet cache")
-    if int(v) != SCHEMA_VERSION:
-        raise JetADError(f"{p}: schema version {int(v)}, expected {SCHEMA_VERSION}; regenerate the cache")
+    v = _int_attr(p, f, "jetad_schema")
+    if v != SCHEMA_VERSION:
+        raise JetADError(f"{p}: schema version {v}, expected {SCHEMA_VERSION}; regenerate the cache")
     keys = [f"jets/{k}" for k in JET_FIELDS] + ["constituents/counts"]
     for k in keys + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
         if k not in f:
             raise JetADError(f"{p}: key '{k}' missing; expected a complete jetad-nb jet cache")
+    n, c = f["constituents/counts"], f["constituents/pt"]
+    for k in [f"jets/{k}" for k in f["jets"]] + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
+        d = f[k]
+        ok = d.ndim == (1 if k.startswith("jets/") else 2) and d.dtype.kind in "biuf" and len(d) == len(n)
+        if not ok or (k.startswith("constituents/") and d.shape != c.shape):
+            raise JetADError(f"{p}: '{k}' has shape {d.shape} ({d.dtype}); expected {len(n)} numeric rows like "
+                             f"'constituents/counts' (constituents: {c.shape})")
 
 # %% ../nbs/03_io.ipynb #b1a25016
 def read_jets_h5(
@@ -807,23 +1027,35 @@ def read_jets_h5(
     start:int=0, # first jet
     stop:int|None=None, # one past the last jet
 ) -> ak.Array:
-    "Read a jet table from an HDF5 cache, checking the schema version and keys."
+    "Read a jet table from an HDF5 cache, checking the schema version, keys, shapes and counts."
     p = check_file(path, "a jetad-nb HDF5 jet cache")
     with _open_h5(p) as f:
-        _check_cache(f, p)
-        counts = f["constituents/counts"][start:stop].astype(np.int64)
-        pad = np.arange(f["constituents/pt"].shape[1])[None, :] < counts[:, None]
-        jets = {k: f[f"jets/{k}"][start:stop] for k in f["jets"]}
-        cons = {k: f[f"constituents/{k}"][start:stop][pad] for k in CONSTITUENT_FIELDS}
+        try:
+            _check_cache(f, p)
+            counts = f["constituents/counts"][start:stop].astype(np.int64)
+            width = f["constituents/pt"].shape[1]
+            if len(counts) and (counts.min() < 0 or counts.max() > width):
+                raise JetADError(f"{p}: 'constituents/counts' outside [0, {width}]; the cache is damaged")
+            pad = np.arange(width)[None, :] < counts[:, None]
+            jets = {k: f[f"jets/{k}"][start:stop] for k in f["jets"]}
+            cons = {k: f[f"constituents/{k}"][start:stop][pad] for k in CONSTITUENT_FIELDS}
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as e:   # damaged data inside the file
+            raise JetADError(f"{p}: damaged jet cache ({_first_line(e)})") from None
     return jet_table(jets, cons, counts)
+
 
 # %% ../nbs/03_io.ipynb #0ed933e6
 def jets_h5_params(
     path, # an HDF5 cache written by `write_jets_h5`
 ) -> dict:
     "The parameters stored with an HDF5 jet cache."
-    with h5py.File(check_file(path, "a jetad-nb HDF5 jet cache"), "r") as f:
-        return json.loads(f.attrs.get("params", "{}"))
+    p = check_file(path, "a jetad-nb HDF5 jet cache")
+    with _open_h5(p) as f:
+        try:
+            return json.loads(f.attrs.get("params", "{}"))
+        except (ValueError, TypeError, OSError) as e:
+            raise JetADError(f"{p}: attribute 'params' is not JSON ({_first_line(e)})") from None
+
 
 # %% ../nbs/03_io.ipynb #0f0c5daf
 @dataclass
@@ -856,7 +1088,7 @@ def write_events_h5(
             for k, e in samples.items():
                 g = f.create_group(k)
                 for name in ("c", "x", "signal"):
-                    g.create_dataset(name, data=getattr(e, name), compression="gzip")
+                    g.create_dataset(name, data=getattr(e, name), compression="gzip", fletcher32=True)  # checksums
     return path
 
 # %% ../nbs/03_io.ipynb #b0d140fe
@@ -864,15 +1096,25 @@ def read_events_h5(
     path, # an events file written by `write_events_h5`
     name:str, # sample (group) name
 ) -> Events:
-    "Read one Events sample from an events file."
+    "Read one Events sample from an events file, checking its arrays' presence, shapes and lengths."
     p = check_file(path, "an events HDF5 file")
     with _open_h5(p) as f:
         if "jetad_events" not in f.attrs:
             raise JetADError(f"{p}: not a jetad events file (no 'jetad_events' attribute)")
-        if name not in f:
+        if name not in f or not isinstance(f[name], h5py.Group):
             raise JetADError(f"{p}: no sample {name!r} (found: {', '.join(f.keys())})")
-        g = f[name]
-        return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
+        g, dims = f[name], {"signal": 1, "c": 2, "x": 2}
+        n = len(g["signal"]) if isinstance(g.get("signal"), h5py.Dataset) else -1
+        bad = [k for k, nd in dims.items() if not isinstance(g.get(k), h5py.Dataset) or g[k].ndim != nd
+               or g[k].dtype.kind not in "biuf" or len(g[k]) != n]
+        if bad:
+            raise JetADError(f"{p}: sample {name!r}: '{bad[0]}' missing or mis-shaped; expected c (n, k), x (n, m) "
+                             "and signal (n,) numbers of one length n")
+        try:
+            return Events(g["c"][:].astype(np.float64), g["x"][:].astype(np.float64), g["signal"][:].astype(bool))
+        except (OSError, RuntimeError, ValueError) as e:
+            raise JetADError(f"{p}: sample {name!r} is damaged ({_first_line(e)})") from None
+
 
 # %% ../nbs/03_io.ipynb #2408f14f
 def dijet_features(
@@ -901,19 +1143,10 @@ def _pandas_columns(
     g:h5py.Group, # a pandas fixed-format frame group (e.g. f['df'])
 ) -> dict: # {column name: (n,) float64}
     "Numeric columns of a pandas fixed-format frame read with h5py; JetADError for a non-numeric block (never read)."
-    if "axis0" not in g or "nblocks" not in g.attrs:
-        raise JetADError(f"{p}: group '{g.name}' is not a pandas fixed-format frame (no axis0 or nblocks)")
-    n, cols = len(g["axis1"]), {}
-    for k in range(int(g.attrs["nblocks"])):
-        items = [s.decode() if isinstance(s, bytes) else str(s) for s in g[f"block{k}_items"][()]]
-        ds = g[f"block{k}_values"]
-        if ds.ndim != 2 or ds.dtype.kind not in "biuf":
-            raise JetADError(f"{p}: columns {items} are not numeric (stored as {ds.dtype}); expected numbers only")
-        v = ds[()] if ds.attrs.get("transposed", 1) else ds[()].T
-        if v.shape != (n, len(items)):
-            raise JetADError(f"{p}: block {k} has shape {v.shape}; expected ({n}, {len(items)})")
-        cols.update({c: v[:, i].astype(np.float64) for i, c in enumerate(items)})
-    return cols
+    blocks, names, n = _frame_blocks(p, g)
+    v = _frame_rows(p, blocks, len(names), 0, n)
+    return {c: v[:, i] for i, c in enumerate(names)}
+
 
 # %% ../nbs/03_io.ipynb #a540ed38
 LHCO_JET_COLUMNS = [f"{v}j{k}" for k in (1, 2) for v in ("px", "py", "pz", "m", "tau1", "tau2")]
@@ -956,23 +1189,37 @@ def read_cathode_arrays(
     x = np.concatenate([a[:, 1:3] * 1000.0, a[:, 3:5]], axis=1)
     return Events(a[:, :1] * 1000.0, x, a[:, 5] == 1)
 
+# %% ../nbs/03_io.ipynb #318258d4
+def _hdf5_kind(
+    p:Path, # the file, for the message
+    f:h5py.File, # the open file
+) -> str:
+    "'cache', 'events', 'lhco', 'lhco_features' or 'vrnn' from an open HDF5 file's attributes and keys."
+    if "jetad_schema" in f.attrs:
+        return "cache"
+    if "jetad_events" in f.attrs:
+        return "events"
+    if "df" in f:
+        g = f["df"]
+        ok = isinstance(g, h5py.Group) and isinstance(g.get("axis0"), h5py.Dataset) and g["axis0"].dtype.kind == "S"
+        names = g["axis0"][()] if ok else []
+        return "lhco_features" if b"mj1" in list(names) else "lhco"
+    if "constituents" in f and "hlvs" in f:
+        return "vrnn"
+    raise JetADError(f"{p}: HDF5 file with keys {list(f.keys())[:10]}; expected a jetad-nb cache, events file, "
+                     "LHCO 'df' or VRNN 'constituents'/'hlvs'")
+
 # %% ../nbs/03_io.ipynb #43682d0f
 def _hdf5_format(
     p:Path, # an HDF5 file
 ) -> str:
     "'cache', 'events', 'lhco', 'lhco_features' or 'vrnn' from an HDF5 file's attributes and keys; else JetADError."
     with _open_h5(p) as f:
-        if "jetad_schema" in f.attrs:
-            return "cache"
-        if "jetad_events" in f.attrs:
-            return "events"
-        if "df" in f:
-            names = f["df/axis0"][()] if "axis0" in f["df"] and f["df/axis0"].dtype.kind == "S" else []
-            return "lhco_features" if b"mj1" in list(names) else "lhco"
-        if "constituents" in f and "hlvs" in f:
-            return "vrnn"
-        raise JetADError(f"{p}: HDF5 file with keys {list(f.keys())[:10]}; expected a jetad-nb cache, events file, "
-                         "LHCO 'df' or VRNN 'constituents'/'hlvs'")
+        try:
+            return _hdf5_kind(p, f)
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as e:   # damaged metadata inside the file
+            raise JetADError(f"{p}: damaged HDF5 file ({_first_line(e)})") from None
+
 
 # %% ../nbs/03_io.ipynb #189f6e5e
 def detect_format(
@@ -1061,8 +1308,11 @@ def events_summary(
             return None
     except JetADError:
         return None
-    with h5py.File(p, "r") as f:
-        n = {k: len(f[k]["c"]) for k in f}
+    with _open_h5(p) as f:
+        try:
+            n = {k: len(f[k]["c"]) for k in f}
+        except (KeyError, TypeError, OSError, RuntimeError) as e:
+            return {"sample": name, "events": 0, "format": "events", "status": f"error: {p}: {_first_line(e)}"}
     return {"sample": name, "events": sum(n.values()), "format": "events", "status": "ok",
             "note": "events file: " + ", ".join(f"{k} {v}" for k, v in n.items())}
 

@@ -20,13 +20,14 @@ from .core import JetADError
 from .core import atomic_path
 from .core import atomic_write
 from .core import check_file
+from .core import check_writable
 from .core import data_dir
 from .core import package_dir
 
 # %% auto #0
-__all__ = ['NOT_IN_RUN', 'nbs_dir', 'pipeline_notebooks', 'notebook_parameters', 'read_config', 'preset_names', 'load_preset',
-           'resolve_parameters', 'input_hash', 'read_manifest', 'extract_figures', 'NotebookFailed', 'run_notebook',
-           'plot_comparison', 'write_report', 'run_pipeline', 'feature_cache', 'make_production_data']
+__all__ = ['NOT_IN_RUN', 'nbs_dir', 'pipeline_notebooks', 'constraint_text', 'notebook_parameters', 'read_config', 'preset_names',
+           'load_preset', 'resolve_parameters', 'input_hash', 'read_manifest', 'extract_figures', 'NotebookFailed',
+           'run_notebook', 'plot_comparison', 'write_report', 'run_pipeline', 'feature_cache', 'make_production_data']
 
 # %% ../nbs/16_run.ipynb #afacd59a
 def nbs_dir() -> Path:
@@ -43,7 +44,10 @@ def pipeline_notebooks(
     folder = Path(folder) if folder else nbs_dir()
     if not folder.is_dir():
         raise JetADError(f"{folder}: notebooks folder not found (jetad run needs a source checkout with nbs/)")
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem not in NOT_IN_RUN)
+    nbs = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem not in NOT_IN_RUN)
+    if not nbs:
+        raise JetADError(f"{folder}: no numbered notebooks (NN_name.ipynb) in this folder; expected jetad-nb's nbs/")
+    return nbs
 
 # %% ../nbs/16_run.ipynb #a9e095fd
 _TYPE_HINTS = {"device": "str", "signal_paths": "dict", "pt_window": "list"}   # parameters whose default is None
@@ -59,11 +63,39 @@ def _type_of(
         type(default), "any"
     )
 
+# %% ../nbs/16_run.ipynb #b3ff07ec
+def _constraint(
+    comment:str, # a parameter's comment, e.g. '[1, 10000] maximum epochs' or '{nn, hgb} the classifier'
+) -> dict: # {'help'} plus 'range' (low, high, low closed?, high closed?) or 'choices' (list of strings)
+    "Split a parameter comment into its declared range or set of choices (issue 19's convention) and the help."
+    import re
+    m = re.match(r"([\[(])\s*([-+]?(?:inf|[0-9.]+(?:e[-+]?[0-9]+)?))\s*,\s*([-+]?(?:inf|[0-9.]+(?:e[-+]?[0-9]+)?))"
+                 r"\s*([\])])\s*(.*)$", comment, re.IGNORECASE)
+    if m:
+        return {"range": (float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"), "help": m[5]}
+    m = re.match(r"\{([^{}]+)\}\s*(.*)$", comment)
+    if m:
+        return {"choices": [c.strip().strip("'\"") for c in m[1].split(",")], "help": m[2]}
+    return {"help": comment}
+
+
+# %% ../nbs/16_run.ipynb #dd434c81
+def constraint_text(
+    spec:dict, # a parameter's spec from `notebook_parameters`
+) -> str:
+    "A parameter's declared range ('[1, 10000]') or choices ('{nn, hgb}') as written in the notebook; '' if none."
+    if "range" in spec:
+        lo, hi, lc, hc = spec["range"]
+        num = lambda v: f"{v:g}"  # noqa: E731
+        return f"{'[' if lc else '('}{num(lo)}, {num(hi)}{']' if hc else ')'}"
+    return "{" + ", ".join(spec["choices"]) + "}" if "choices" in spec else ""
+
+
 # %% ../nbs/16_run.ipynb #d9b41cc8
 def notebook_parameters(
     path, # a notebook with a cell tagged 'parameters'
-) -> dict: # {name: {'default', 'type', 'help'}}
-    "Parse a notebook's papermill parameters cell: default values, inferred types and the comments as help."
+) -> dict: # {name: {'default', 'type', 'help'} and, where declared, 'range' or 'choices'}
+    "Parse a notebook's papermill parameters cell: defaults, inferred types, declared ranges/choices and help."
     import ast
     import io
     import tokenize
@@ -89,7 +121,8 @@ def notebook_parameters(
                 default = ast.literal_eval(node.value)
             except ValueError:
                 raise JetADError(f"{path}: parameter {name!r} has a default that is not a literal") from None
-            out[name] = {"default": default, "type": _type_of(name, default), "help": comments.get(node.lineno, "")}
+            spec = _constraint(comments.get(node.lineno, ""))
+            out[name] = {"default": default, "type": _type_of(name, default), **spec}
     return out
 
 # %% ../nbs/16_run.ipynb #e1a16829
@@ -144,6 +177,39 @@ def _check_value(
             f"{nb}: parameter {name!r} expects {t} (default {spec['default']!r}), got {type(value).__name__} {value!r}"
         )
 
+# %% ../nbs/16_run.ipynb #726e711e
+def _outside(
+    spec:dict, # a parameter's spec (with 'range' or 'choices', or neither)
+    value, # the value to check (a number, a string, or a list of them)
+) -> list: # the offending elements
+    "The elements of `value` outside the parameter's declared range or choices (none for an undeclared parameter)."
+    vals = value if isinstance(value, (list, tuple)) else [value]
+    if "range" in spec:
+        lo, hi, lc, hc = spec["range"]
+        ok = lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # noqa: E731
+                        and (lo <= v if lc else lo < v) and (v <= hi if hc else v < hi))
+        return [v for v in vals if not ok(v)]
+    if "choices" in spec:
+        return [v for v in vals if not isinstance(v, str) or v not in spec["choices"]]
+    return []
+
+
+# %% ../nbs/16_run.ipynb #76034ae8
+def _check_range(
+    nb:str, # notebook name (for the message)
+    name:str, # parameter name
+    spec:dict, # its spec from `notebook_parameters`
+    value, # the value to check (already of the right type)
+):
+    "Raise a one-line JetADError naming notebook, parameter, declared range or choices and value if it is outside."
+    if value is None or isinstance(value, dict):
+        return
+    bad = _outside(spec, value)
+    if bad:
+        where = f" (element {bad[0]!r})" if isinstance(value, (list, tuple)) else ""
+        raise JetADError(f"{nb}: parameter {name!r} must be in {constraint_text(spec)}, got {value!r}{where}")
+
+
 # %% ../nbs/16_run.ipynb #e8a3d505
 def _substitute(
     value, # a parameter value
@@ -166,6 +232,7 @@ def _targets(
     strict:bool=True, # refuse a key that names no notebook (False: no notebook)
 ) -> list: # the notebook names
     "The notebooks a config key names."
+    key = key.zfill(2) if key.isdigit() else key   # '5' and YAML's 05 (the integer 5) both mean '05_...'
     if key == "all":
         return list(specs)
     hit = [s for s in specs if s == key or s.split("_")[0] == key]
@@ -216,7 +283,7 @@ def resolve_parameters(
     overrides=(), # [(key, value)] from -p; key 'name' (every notebook having it) or 'NN.name' / 'notebook.name'
     data_dir_:str="runs/data", # what '{data}' in parameter values stands for
 ) -> dict: # {notebook stem: {parameter: value}} holding only what differs from the defaults' source
-    "Merge preset, config and overrides per notebook and check every name and type before anything runs."
+    "Merge preset, config and overrides per notebook; check every name, type and declared range before anything runs."
     preset_cfg = load_preset(preset)
     specs = {p.stem: notebook_parameters(p) for p in notebooks}
     layers = _config_layers(preset_cfg, specs, f"preset {preset}", strict=False)
@@ -227,6 +294,7 @@ def resolve_parameters(
             raise JetADError(f"{nb}: unknown parameter {name!r} (from {where}); known: {', '.join(specs[nb])}")
         v = _substitute(v, data_dir_)
         _check_value(nb, name, specs[nb][name], v)
+        _check_range(nb, name, specs[nb][name], v)
         out[nb][name] = v
     return out
 
@@ -619,6 +687,7 @@ def run_pipeline(
     out = Path(runs_dir) / name
     nbs = list(notebooks) if notebooks is not None else pipeline_notebooks()
     params = resolve_parameters(nbs, preset, config, overrides, str(Path(data_dir_).resolve()))
+    check_writable(out, folder=True)   # before any notebook runs
     sel = _select(nbs, only)
     _check_data(sel, params, data_dir_)
     for f in ("results.csv", "report.html"):

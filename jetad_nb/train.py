@@ -68,6 +68,10 @@ def _tensors(data, device):
         raise JetADError(f"data: all arrays need the same first dimension, got {[len(t) for t in out]}")
     if len(out[0]) == 0:
         raise JetADError("data: expected at least one sample, got none")
+    for i, t in enumerate(out):
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            first = int((~torch.isfinite(t)).reshape(len(t), -1).any(1).nonzero()[0])
+            raise JetADError(f"data: array {i} holds NaN/inf (first at sample {first}); expected finite numbers")
     return out
 
 # %% ../nbs/07_train.ipynb #e63b791f
@@ -85,12 +89,20 @@ def _check_fit_args(
     optimizer:str, # 'adam' or 'adamw'
     epochs:int, # maximum number of epochs
     batch_size:int, # mini-batch size
+    lr:float=1e-3, # learning rate
+    patience:int|None=None, # early-stopping patience (None: never stop early)
+    min_delta:float=0.0, # improvement that counts
 ):
-    "Raise a JetADError for an unknown optimiser or a non-positive number of epochs or batch size."
+    "Raise a one-line JetADError for an unknown optimiser or an out-of-range number (epochs, batch, lr, patience)."
     if optimizer not in ("adam", "adamw"):
         raise JetADError(f"optimizer: expected 'adam' or 'adamw', got {optimizer!r}")
     if epochs < 1 or batch_size < 1:
         raise JetADError(f"epochs, batch_size: expected >= 1, got {epochs}, {batch_size}")
+    if not (math.isfinite(lr) and lr > 0) or not (math.isfinite(min_delta) and min_delta >= 0):
+        raise JetADError(f"lr, min_delta: expected lr > 0 and min_delta >= 0 (finite), got {lr}, {min_delta}")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise JetADError(f"patience: expected an integer >= 1 or None (no early stopping), got {patience!r}")
+
 
 # %% ../nbs/07_train.ipynb #6f543460
 @dataclass
@@ -188,6 +200,9 @@ def _epoch(
     if run.va is not None:
         h.val_loss.append(_mean_loss(run.model, run.va, max(batch_size, 4096), val_loss_kwargs or {}))
     v = h.val_loss[-1] if run.va is not None else h.train_loss[-1]
+    if run.va is not None and not math.isfinite(h.val_loss[-1]):
+        raise JetADError(f"fit: the validation loss became {h.val_loss[-1]} at epoch {epoch}; lower lr or clip "
+                         "gradients (grad_clip)")
     if not math.isfinite(h.train_loss[-1]):
         raise JetADError(
             f"fit: the training loss became {h.train_loss[-1]} at epoch {epoch}; lower lr or clip gradients (grad_clip)"
@@ -220,6 +235,39 @@ def _save_checkpoint(
             tmp,
         )
 
+# %% ../nbs/07_train.ipynb #7cedfad0
+_CHECKPOINT_KEYS = ("model", "optimizer", "generator", "best", "wait", "epoch", "history")
+
+def _load_checkpoint(
+    checkpoint, # a checkpoint file written by `fit`
+    device, # where its tensors go
+) -> dict:
+    "A `fit` checkpoint read with `weights_only=True` (tensors and plain types: nothing in it can run code)."
+    p = check_file(checkpoint, "a jetad fit checkpoint")
+    try:
+        ck = torch.load(p, map_location=device, weights_only=True)
+    except Exception as e:   # torch raises many kinds for truncated, corrupt or code-carrying files
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise JetADError(f"{p}: not a readable jetad fit checkpoint ({type(e).__name__}: {first})") from None
+    if not isinstance(ck, dict) or any(k not in ck for k in _CHECKPOINT_KEYS):
+        raise JetADError(f"{p}: not a jetad fit checkpoint (expected the keys {', '.join(_CHECKPOINT_KEYS)})")
+    return ck
+
+
+# %% ../nbs/07_train.ipynb #83341f56
+def _load_weights(
+    model:nn.Module, # the model
+    state:dict, # a state dict from a checkpoint
+    p, # the checkpoint, for the message
+):
+    "Load weights into a model; a one-line JetADError if they belong to another architecture."
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, KeyError, AttributeError) as e:
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise JetADError(f"{p}: checkpoint of another model than {type(model).__name__} ({first})") from None
+
+
 # %% ../nbs/07_train.ipynb #f3f62d29
 def _resume(
     run:_Run, # a freshly set-up run (updated in place)
@@ -229,11 +277,15 @@ def _resume(
     "Restore model, optimiser, random state, history and early-stopping state from a checkpoint, if there is one."
     if checkpoint is None or not Path(checkpoint).exists():
         return
-    ck = torch.load(checkpoint, map_location=run.dev, weights_only=False)
-    run.model.load_state_dict(ck["model"])
-    run.opt.load_state_dict(ck["optimizer"])
-    run.gen.set_state(ck["generator"].cpu())
-    run.hist, run.best, run.wait, run.start = History(**ck["history"]), ck["best"], ck["wait"], ck["epoch"] + 1
+    ck = _load_checkpoint(checkpoint, run.dev)
+    _load_weights(run.model, ck["model"], checkpoint)
+    try:
+        run.opt.load_state_dict(ck["optimizer"])
+        run.gen.set_state(ck["generator"].cpu())
+        run.hist, run.best, run.wait = History(**ck["history"]), ck["best"], int(ck["wait"])
+        run.start = int(ck["epoch"]) + 1
+    except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
+        raise JetADError(f"{checkpoint}: inconsistent jetad fit checkpoint ({str(e).splitlines()[0][:160]})") from None
     if run.hist.stopped_early:
         run.start = epochs
 
@@ -277,7 +329,7 @@ def fit(
     after_epoch=None, # callable(model, epoch, history) run after each epoch (e.g. to keep snapshots of the model)
 ) -> History:
     "Train a model with mini-batches, validation each epoch, early stopping, atomic checkpoints and resume."
-    _check_fit_args(optimizer, epochs, batch_size)
+    _check_fit_args(optimizer, epochs, batch_size, lr, patience, min_delta)
     run = _start_run(model, train, val, device, optimizer, lr, weight_decay, seed)
     _resume(run, checkpoint if resume else None, epochs)
     name = f"fit {type(model).__name__}"
@@ -298,11 +350,10 @@ def load_best(
     checkpoint, # checkpoint file written by `fit`
 ) -> nn.Module:
     "Load the best weights of a `fit` checkpoint into a model."
-    ck = torch.load(check_file(checkpoint, "checkpoint"), map_location="cpu", weights_only=False)
-    if "best" not in ck:
-        raise JetADError(f"{checkpoint}: not a jetad fit checkpoint (no 'best' key)")
-    model.load_state_dict(ck["best"] if ck["best"] is not None else ck["model"])
+    ck = _load_checkpoint(checkpoint, "cpu")
+    _load_weights(model, ck["best"] if ck["best"] is not None else ck["model"], checkpoint)
     return model
+
 
 # %% ../nbs/07_train.ipynb #360f744e
 def predict(

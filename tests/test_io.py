@@ -273,3 +273,31 @@ def test_unreadable_hdf5_is_a_clean_error(tmp_path):
     f.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)       # HDF5 signature, then nothing
     with pytest.raises(JetADError, match="cut.h5: not a readable HDF5 file"):
         io.detect_format(f)
+
+
+def test_pfnano_without_link_table(shared, tmp_path):
+    "A PFNano file without the FatJetPFCands branches (written with uproot): fat jets matched by dR within R = 0.8."
+    import uproot
+    src = shared / "cms_pfnano/qcd_dijet_10events.root"
+    with uproot.open(src) as f:
+        t = f["Events"]
+        keep = [b for b in t.keys() if b.startswith(("FatJet_", "PFCands_")) and not b.startswith("FatJetPFCands")]
+        a = t.arrays(keep, library="ak")
+    cols = {c: ak.zip({b[len(c) + 1:]: a[b] for b in keep if b.startswith(c + "_")}) for c in ("FatJet", "PFCands")}
+    with uproot.recreate(tmp_path / "skim.root") as f:
+        f.mktree("Events", {k: v.type.content for k, v in cols.items()}, counter_name=lambda c: "n" + c,
+                 field_name=lambda outer, inner: f"{outer}_{inner}")
+        f["Events"].extend(cols)
+    linked = io.read_pfnano(src, show_progress=False)
+    dr = io.read_pfnano(tmp_path / "skim.root", show_progress=False)
+    with pytest.raises(JetADError, match="no fat-jet link table"):
+        io.read_pfnano(tmp_path / "skim.root", matching="links", show_progress=False)
+    assert set(dr.dr_matched.tolist()) == {1} and set(linked.dr_matched.tolist()) == {0}
+    assert dr.pt.tolist() == linked.pt.tolist()
+    n_dr, n_link = ak.num(dr.constituents).to_numpy(), ak.num(linked.constituents).to_numpy()
+    pt_dr, pt_link = io.constituent_sum(dr)[0], io.constituent_sum(linked)[0]
+    rel = np.abs(pt_dr - pt_link) / pt_link
+    print(f"dR vs links: {np.median(n_dr / n_link):.2f}x the constituents (no PUPPI weights: pile-up inside R is kept),"
+          f" constituent-sum pT within {np.median(rel):.1%} (median), {rel.max():.1%} (max)")
+    assert (n_dr >= n_link).all()   # every linked candidate lies within R of its jet
+    assert np.median(rel) < 0.1

@@ -1,6 +1,7 @@
 """LHC Olympics high-level features file and CATHODE .npy arrays: round trips from the shipped events, bad input."""
 import warnings
 
+import awkward as ak
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,3 +140,45 @@ def test_bad_inputs(tmp_path):
 def test_particle_file_still_lhco(tmp_path):
     pd.DataFrame(np.zeros((2, 7))).to_hdf(tmp_path / "p.h5", key="df", format="fixed")
     assert io.detect_format(tmp_path / "p.h5") == "lhco"
+
+
+
+def _raw_rows(path, n):
+    "The first n rows of an LHCO file's block0_values, decompressed here with blosc2 (not through PyTables)."
+    import blosc2
+    import h5py
+    with h5py.File(path, "r") as f:
+        ds = f["df/block0_values"]
+        out = []
+        for r in range(0, n, ds.chunks[0]):
+            raw = ds.id.read_direct_chunk((r, 0))[1]
+            out.append(np.frombuffer(blosc2.decompress(raw), dtype=ds.dtype).reshape(ds.chunks))
+    return np.concatenate(out)[:n]
+
+
+@pytest.fixture(scope="module")
+def black_box(shared, tmp_path_factory):
+    "A black-box file (2100 columns, no label) and its master key, made from the first 300 shared R&D events."
+    rows = _raw_rows(shared / "lhco/events_anomalydetection_tiny.h5", 300)
+    d = tmp_path_factory.mktemp("bb")
+    pd.DataFrame(rows[:, :-1]).to_hdf(d / "bb.h5", key="df", format="fixed", complevel=5, complib="blosc")
+    (d / "bb.masterkey").write_text("".join(f"{int(v)}\n" for v in rows[:, -1]))
+    pd.DataFrame(rows).to_hdf(d / "rnd.h5", key="df", format="fixed")
+    return d
+
+
+def test_black_box_reads_like_rnd(black_box):
+    rnd = io.read_lhco(black_box / "rnd.h5", show_progress=False)
+    bb = io.read_lhco(black_box / "bb.h5", show_progress=False)
+    keyed = io.read_lhco(black_box / "bb.h5", master_key=black_box / "bb.masterkey", show_progress=False)
+    assert io.lhco_layout(black_box / "bb.h5") == {"events": 300, "particles": 700, "kind": "black box (no label)"}
+    assert io.lhco_layout(black_box / "rnd.h5")["kind"] == "R&D (label last)"
+    assert bb.pt.tolist() == rnd.pt.tolist() and set(bb.label.tolist()) == {-1}
+    assert keyed.label.tolist() == rnd.label.tolist() and ak.any(rnd.label == 1)
+
+
+def test_black_box_jetad_info(black_box, capsys):
+    from jetad_nb.cli import main
+    assert main(["info", str(black_box / "bb.h5")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lhco black box (no label)") and "'signal frac': nan" in out
