@@ -317,8 +317,13 @@ def _locked(
 def _is_parquet(
     path, # a results file
 ) -> bool:
-    "Whether the results file is Parquet (by its suffix)."
-    return Path(path).suffix == ".parquet"
+    "Whether the results file is Parquet (by its suffix); a one-line JetADError if no Parquet engine is installed."
+    if Path(path).suffix != ".parquet":
+        return False
+    import importlib.util
+    if not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
+        raise JetADError(f"{path}: a Parquet results table needs pyarrow (pip install pyarrow); or use a .csv path")
+    return True
 
 # %% ../nbs/06_evaluation.ipynb #d60ddb87
 def read_results(
