@@ -81,6 +81,7 @@ def read_search_events(
     fmt:str|None=None, # 'events', 'lhco_features', 'cathode_npy' or 'lhco' (None: `detect_format` of the first file)
     background="qcd", # events caches: the background group, or a list of groups to join
     signal:str="wprime", # events caches: the signal group
+    master_key=None, # LHCO black box: its master-key file (one 0/1 per event; see `read_lhco`)
 ) -> tuple: # (background Events, signal Events); the signal is empty for files without labels
     "The resonant search's events from an events cache, LHCO features, CATHODE arrays or LHCO particle files."
     files = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -92,7 +93,8 @@ def read_search_events(
         bkg = Events.concat(*(read_events_h5(f, g) for f in files for g in groups))
         return bkg, Events.concat(*(read_events_h5(f, signal) for f in files))
     if fmt == "lhco":
-        ev = Events.concat(*(resonant_features(read_lhco(f, n_leading=2, show_progress=False)) for f in files))
+        tables = (read_lhco(f, n_leading=2, master_key=master_key, show_progress=False) for f in files)
+        ev = Events.concat(*(resonant_features(t) for t in tables))
     elif fmt in ("lhco_features", "cathode_npy"):
         ev = Events.concat(*(EVENT_READERS[fmt](f) for f in files))
     else:

@@ -182,3 +182,14 @@ def test_black_box_jetad_info(black_box, capsys):
     assert main(["info", str(black_box / "bb.h5")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("lhco black box (no label)") and "'signal frac': nan" in out
+
+
+def test_black_box_as_search_events(black_box):
+    "The resonant search reads a black box as unlabelled events; its master key restores the truth of the R&D read."
+    from jetad_nb.resonant import read_search_events
+    bkg, sig = read_search_events(black_box / "bb.h5")
+    kb, ks = read_search_events(black_box / "bb.h5", master_key=black_box / "bb.masterkey")
+    rb, rs = read_search_events(black_box / "rnd.h5")
+    assert len(sig) == 0 and len(bkg) == len(rb) + len(rs) and len(rs) > 0
+    np.testing.assert_allclose(ks.x, rs.x)
+    np.testing.assert_allclose(kb.c, rb.c)
