@@ -26,7 +26,7 @@ from .core import get_device
 from .core import progress
 
 # %% auto #0
-__all__ = ['History', 'fit', 'load_best', 'predict', 'split_indices']
+__all__ = ['History', 'lr_step_hook', 'fit', 'load_best', 'predict', 'split_indices']
 
 # %% ../nbs/07_train.ipynb #36ab66ca
 @dataclass
@@ -305,6 +305,26 @@ def _end_epoch(
     bar.update(1)
     bar.set_postfix(train=f"{run.hist.train_loss[-1]:.3g}", val=f"{val_loss:.3g}")
 
+# %% ../nbs/07_train.ipynb #ae904bbf
+def lr_step_hook(
+    opt:torch.optim.Optimizer, # the optimiser whose learning rate is set
+    lr:float, # the rate before the first step
+    steps:dict|None, # {epoch: rate from that epoch on} (None: constant)
+    hook=None, # an epoch hook callable(model, epoch) run afterwards
+):
+    "An epoch hook that sets a piecewise-constant learning rate, then runs `hook`; one-line error on a bad schedule."
+    steps = dict(steps or {})
+    if any(not isinstance(k, int) or k < 0 or not (isinstance(v, (int, float)) and v > 0) for k, v in steps.items()):
+        raise JetADError(f"lr_steps: expected {{epoch >= 0: learning rate > 0}}, got {steps}")
+    order = sorted(steps.items(), reverse=True)
+
+    def set_lr(model, epoch):
+        for g in opt.param_groups:
+            g["lr"] = next((v for k, v in order if epoch >= k), lr)
+        if hook is not None:
+            hook(model, epoch)
+    return set_lr
+
 # %% ../nbs/07_train.ipynb #d5cbd231
 def fit(
     model:nn.Module, # a module with `loss(*batch) -> per-sample losses`
@@ -313,6 +333,7 @@ def fit(
     epochs:int=100, # maximum number of epochs
     batch_size:int=1024, # mini-batch size
     lr:float=1e-3, # learning rate
+    lr_steps:dict|None=None, # {epoch: learning rate from that epoch on}, e.g. {30: 1e-4, 60: 1e-5} (None: constant)
     optimizer:str="adam", # 'adam' or 'adamw'
     weight_decay:float=0.0, # weight decay (AdamW's decoupled decay for 'adamw')
     patience:int|None=3, # stop after this many epochs without a better validation loss (None: never)
@@ -335,7 +356,8 @@ def fit(
     name = f"fit {type(model).__name__}"
     bar = progress(total=epochs, initial=min(run.start, epochs), desc=name, unit="epoch", show=show_progress)
     for epoch in range(run.start, epochs):
-        v = _epoch(run, epoch, batch_size, grad_clip, patience, min_delta, epoch_hook, loss_kwargs, val_loss_kwargs)
+        hook = lr_step_hook(run.opt, lr, lr_steps, epoch_hook)
+        v = _epoch(run, epoch, batch_size, grad_clip, patience, min_delta, hook, loss_kwargs, val_loss_kwargs)
         _end_epoch(run, checkpoint, epoch, after_epoch, bar, v)
         if run.hist.stopped_early:
             break

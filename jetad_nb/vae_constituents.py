@@ -5,8 +5,6 @@
 # %% ../nbs/10_vae_constituents.ipynb #a87484fe
 from __future__ import annotations
 
-from dataclasses import replace
-
 import awkward as ak
 import h5py
 import numpy as np
@@ -399,21 +397,6 @@ def _mode_tensors(
         return (x_train, m[:len(x_train)]), (x_val, m[len(x_train):])
     return x_train, x_val
 
-# %% ../nbs/10_vae_constituents.ipynb #8aeebf44
-def _join_histories(
-    h, # History of the earlier training segments
-    g, # History of the next segment (its epochs start at `offset`)
-    offset:int, # first epoch of g in the whole run
-):
-    "One History for a run trained in segments (one `fit` call per learning rate)."
-    better = g.best_val < h.best_val
-    return replace(
-        h, train_loss=h.train_loss + g.train_loss, val_loss=h.val_loss + g.val_loss,
-        epoch_time=h.epoch_time + g.epoch_time,
-        best_epoch=g.best_epoch + offset if better else h.best_epoch, best_val=min(h.best_val, g.best_val),
-        stopped_early=g.stopped_early,
-    )
-
 # %% ../nbs/10_vae_constituents.ipynb #8b839d01
 def fit_constituent_vae(
     model:ConstituentVAE, # the model (its mode decides the training tensors)
@@ -427,18 +410,13 @@ def fit_constituent_vae(
     lr_steps=(), # epochs at which the learning rate drops tenfold (the original OE: 30, 60)
     **fit_kwargs, # passed to `fit` (epochs, batch_size, lr, patience, device, seed, ...)
 ):
-    "Train a ConstituentVAE in its mode with `fit`, one call per learning rate; returns the joined History."
+    "Train a ConstituentVAE in its mode with `fit`; the learning rate drops tenfold at each of `lr_steps`."
     train, val = _mode_tensors(model, x_train, x_val, outliers, mass, fit_kwargs.get("seed", 0))
     kl = dict(cycle=kl_cycle, n_cycles=kl_n_cycles) if kl_cycle > 0 else None
     epochs, lr = fit_kwargs.pop("epochs", 100), fit_kwargs.pop("lr", 1e-3)
-    bounds = [0, *sorted(s for s in set(lr_steps) if 0 < s < epochs), epochs]
-    h = None
-    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-        g = fit(model, train, val, epochs=b - a, lr=lr * 0.1**i, epoch_hook=annealing_hook(kl, lam_schedule, a),
-                val_loss_kwargs={"kl_factor": 1.0, "lam_factor": 1.0}, **fit_kwargs)
-        h = g if h is None else _join_histories(h, g, a)
-        if g.stopped_early:
-            break
+    steps = {s: lr * 0.1 ** (k + 1) for k, s in enumerate(sorted(s for s in set(lr_steps) if 0 < s < epochs))}
+    h = fit(model, train, val, epochs=epochs, lr=lr, lr_steps=steps, epoch_hook=annealing_hook(kl, lam_schedule, 0),
+            val_loss_kwargs={"kl_factor": 1.0, "lam_factor": 1.0}, **fit_kwargs)
     model.kl_factor, model.lam_factor = 1.0, 1.0
     return h
 
