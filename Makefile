@@ -8,11 +8,11 @@ STAMP  := $(VENV)/.installed
 NB_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test lab install lint export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
+.PHONY: run test wheel-check lab install lint export-check nbtest pytest docs docs-test browser-deps bench readme data clean help
 
 help:
 	@echo "make run | make test | make lab | make install | make docs | make readme | make data | make bench | make clean"
-	@echo "  make docs       - build the documentation site into _docs/ (executes the notebooks; no Quarto needed)"
+	@echo "  make docs       - build the documentation site into _docs/ (Sphinx; executes the notebooks once; no Quarto)"
 	@echo "  make docs-test  - make docs, then load every page in headless Chromium (installs chromium with apt-get)"
 
 $(STAMP): setup.py settings.ini .ci/constraints.txt
@@ -48,14 +48,36 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests -ra --ignore=tests/test_docs_site.py
 
-test: lint export-check nbtest pytest docs-test
+test: lint export-check nbtest pytest docs-test wheel-check
 
-# The documentation site, offline (nbdev_docs needs Quarto, which cannot be installed here; _quarto.yml stays valid
-# for it). Notebooks run once into _proc/executed/ and are re-run only when they change; executed copies in
-# runs/default/ (papermill outputs) are used instead where present.
+# The package as users get it: build the wheel, install it into a fresh virtual environment outside the checkout
+# (torch pinned first, as for .venv), and run the first quick notebooks from an empty folder with an empty cache: the
+# wheel's notebooks run, and the tutorial samples are made on first use and checked against the hashes of data/.
+WHEEL_CHECK ?= $(or $(TMPDIR),/tmp)/jetad-wheel-check
+wheel-check: $(STAMP)
+	rm -rf $(WHEEL_CHECK) && mkdir -p $(WHEEL_CHECK)/work
+	$(BIN)/python -m build --outdir $(WHEEL_CHECK)/dist . > $(WHEEL_CHECK)/build.log 2>&1 || { tail -20 $(WHEEL_CHECK)/build.log; exit 1; }
+	$(PYTHON) -m venv $(WHEEL_CHECK)/venv
+	$(WHEEL_CHECK)/venv/bin/python -m pip install -q --upgrade pip
+	$(WHEEL_CHECK)/venv/bin/python -m pip install -q "torch==2.13.0"
+	$(WHEEL_CHECK)/venv/bin/python -m pip install -q -c .ci/constraints.txt $(WHEEL_CHECK)/dist/*.whl
+	cd $(WHEEL_CHECK)/work && env -u JETAD_DATA -u JETAD_SHARED_DATA JETAD_CACHE=$(WHEEL_CHECK)/cache \
+	  OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} ../venv/bin/jetad run --only 00,01
+	! grep -l -e "$(WHEEL_CHECK)" -e "$(CURDIR)" $(WHEEL_CHECK)/work/runs/default/report.html $(WHEEL_CHECK)/work/runs/default/*.ipynb
+	cd $(WHEEL_CHECK)/work && ../venv/bin/jetad lab --no-open && test -f jetad-notebooks/15_resonant_search.ipynb
+	@echo "wheel-check: the wheel runs from an empty folder ($(WHEEL_CHECK))"
+
+# The documentation site (see nbs/18_docs_site.ipynb): docs_src/prepare.py executes the notebooks once into a
+# jupyter-cache (_build/jupyter_cache; only notebooks whose code changed run again; executed copies in runs/default/,
+# papermill's outputs, are used where present, without papermill's injected parameters), nbdev processes them
+# (show_doc, directives), and Sphinx + myst-nb + sphinx-book-theme render them (docs_src/conf.py) into _build/html
+# (kept for incremental builds; myst-nb puts figures beside it), copied to _docs/ when complete.
+# nbdev_docs (Quarto, not installable here) builds from the same nbs/, sidebar.yml and _quarto.yml.
 DOCS_ARGS ?= $(if $(wildcard runs/default),--executed runs/default)
 docs: $(STAMP)
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} JETAD_PROGRESS=0 PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m jetad_nb.site $(DOCS_ARGS) --out _docs
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python docs_src/prepare.py $(DOCS_ARGS)
+	$(BIN)/sphinx-build -q -b html -c docs_src -d _build/doctrees _build/src _build/html
+	rm -rf _docs.tmp && cp -r _build/html _docs.tmp && rm -rf _docs && mv _docs.tmp _docs
 
 # Headless Chromium and its driver for the browser test (Debian/Ubuntu packages; sudo when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -91,4 +113,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/train_bench.py
 
 clean:
-	rm -rf $(VENV) _docs _proc runs .pytest_cache
+	rm -rf $(VENV) _docs _docs.tmp _build _proc runs .pytest_cache

@@ -1,7 +1,10 @@
 import shlex
+import shutil
 from configparser import ConfigParser
+from pathlib import Path
 
 import setuptools
+from setuptools.command.build_py import build_py
 
 # note: all settings are in settings.ini; edit there, not here
 config = ConfigParser(delimiters=['='])
@@ -32,7 +35,29 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 
+# The wheel carries the notebooks (jetad_nb/nbs/, with their images) and the data files that are not made from a
+# few thousand events (jetad_nb/data/; the same list as jetad_nb.run.SHIPPED_DATA): `jetad run` and `jetad lab`
+# work from any folder after `pip install`, and make the tutorial samples on first use (jetad_nb.run.tutorial_data).
+SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "resonant_production.csv", "README.md")
+
+
+class BuildWithNotebooks(build_py):
+    "build_py that also copies nbs/*.ipynb, nbs/images/ and the SHIPPED_DATA files of data/ into the package."
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return   # an editable install is a checkout: nbs/ and data/ are used in place
+        pkg = Path(self.build_lib) / cfg["lib_path"]
+        files = [(f, pkg / "nbs" / f.name) for f in sorted(Path("nbs").glob("*.ipynb"))]
+        files += [(f, pkg / "nbs" / f.relative_to("nbs")) for f in sorted(Path("nbs/images").rglob("*")) if f.is_file()]
+        files += [(Path("data") / f, pkg / "data" / f) for f in SHIPPED_DATA]
+        for src, dst in files:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+
+
 setuptools.setup(
+    cmdclass = {"build_py": BuildWithNotebooks},
     name = cfg['lib_name'],
     license = lic[0],
     classifiers = [

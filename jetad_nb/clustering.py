@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 import awkward as ak
+import numba
 import numpy as np
 
 from .core import JetADError
@@ -16,8 +17,8 @@ from .kinematics import to_cartesian
 from .kinematics import to_ptetaphim
 
 # %% auto #0
-__all__ = ['flat_array', 'count_offsets', 'padded_array', 'flat_links', 'global_links', 'nearest_axis', 'match_links',
-           'match_by_dr', 'cluster_jets', 'recluster_flat', 'nsubjettiness']
+__all__ = ['TAU_AXES', 'flat_array', 'count_offsets', 'padded_array', 'flat_links', 'global_links', 'nearest_axis', 'match_links',
+           'match_by_dr', 'cluster_jets', 'recluster_flat', 'exclusive_axes', 'one_pass_axes', 'nsubjettiness']
 
 # %% ../nbs/02_clustering.ipynb #7964aa99
 def flat_array(
@@ -154,38 +155,93 @@ def recluster_flat(
     local = ak.unflatten((np.arange(len(ev_c)) - count_offsets(n_c)[ev_c])[kept], n_kept)
     return jet, flat_links(lj, local[lc_kept])  # indices among kept constituents -> among all
 
-# %% ../nbs/02_clustering.ipynb #6fcd7a9b
+# %% ../nbs/02_clustering.ipynb #b83e838c
+TAU_AXES = ("onepass_kt", "kt", "wta_kt", "onepass_wta_kt")  # N-subjettiness axes (Delphes AxisMode 4, 3, 1, 2)
+
+def exclusive_axes(
+    cs, # a fastjet.ClusterSequence over many jets (one jet's constituents per entry)
+    n:int, # number of axes
+) -> tuple: # NaN-padded (jet, n) eta and phi
+    "Eta and phi of the n exclusive subjets of every jet of a multi-jet ClusterSequence; NaN where a jet has fewer."
+    ax = cs.exclusive_jets_up_to(n)
+    a_n = np.asarray(ak.num(ax, axis=1))
+    _, a_eta, a_phi, _ = to_ptetaphim(*(np.asarray(ak.flatten(ax[c])) for c in ("px", "py", "pz", "E")))
+    return padded_array(ak.unflatten(a_eta, a_n), n), padded_array(ak.unflatten(a_phi, a_n), n)
+
+
+# %% ../nbs/02_clustering.ipynb #2238e886
+@numba.njit(cache=True, nogil=True)
+def one_pass_axes(
+    eta, phi, pt, # flat float64 constituent arrays, jet after jet
+    start, stop, # (jet,) int64: first and one-past-last constituent of each jet
+    ax_eta, ax_phi, # (jet, n) seed axes; a jet whose last seed is NaN (too few constituents) is left as it is
+    beta:float=1.0, # angular exponent of the measure
+    n_attempts:int=1000, # at most this many updates per jet
+    accuracy:float=1e-4, # stop when the axes move by less than this (mean Delta R); also the Delta R regulator
+):
+    "N-subjettiness axes refined from seeds by FastJet contrib's one-pass minimisation, jet by jet (numba)."
+    out_e, out_p = ax_eta.copy(), ax_phi.copy()
+    n = ax_eta.shape[1]
+    for j in range(ax_eta.shape[0]):
+        oe, op = out_e[j], out_p[j]                  # views: updated in place
+        if np.isnan(oe[n - 1]):
+            continue
+        for _ in range(n_attempts):
+            se, sp, sw = np.zeros(n), np.zeros(n), np.zeros(n)
+            for i in range(start[j], stop[j]):       # assign to the nearest axis, accumulate the weighted shift
+                best, kb, dpb = np.inf, 0, 0.0
+                for k in range(n):
+                    dp = (phi[i] - op[k] + np.pi) % (2 * np.pi) - np.pi
+                    d2 = (eta[i] - oe[k])**2 + dp * dp
+                    if d2 < best:
+                        best, kb, dpb = d2, k, dp
+                w = pt[i] * (accuracy**2 + best)**(0.5 * beta - 1.0)
+                se[kb] += w * eta[i]
+                sp[kb] += w * dpb
+                sw[kb] += w
+            moved = 0.0
+            for k in range(n):                       # an axis without particles stays where it is
+                if sw[k] > 0:
+                    d_eta, d_phi = se[k] / sw[k] - oe[k], sp[k] / sw[k]
+                    moved += np.sqrt(d_eta**2 + d_phi**2)
+                    oe[k] += d_eta
+                    op[k] = (op[k] + d_phi + np.pi) % (2 * np.pi) - np.pi
+            if moved / n <= accuracy:
+                break
+    return out_e, out_p
+
+
+# %% ../nbs/02_clustering.ipynb #191b2e68
 def nsubjettiness(
     constituents:ak.Array, # jagged (jet, constituent) records with pt, eta, phi, energy
     n_max:int=5, # compute tau_1 ... tau_n_max
     beta:float=1.0, # angular exponent
     r0:float=1.0, # characteristic jet radius in the normalisation
+    axes:str="kt", # one of TAU_AXES: 'kt' (the shipped samples) or 'onepass_kt' (closer to the LHCO R&D)
 ) -> np.ndarray:
-    "tau_1..tau_n_max per jet (exclusive-kt axes, normalised); shape (n_jets, n_max); 0 if a jet has <= N constituents."
+    "tau_1..tau_n_max per jet (normalised), shape (n_jets, n_max); 0 if a jet has <= N constituents."
     import fastjet
+    if axes not in TAU_AXES:
+        raise JetADError(f"axes: expected one of {', '.join(TAU_AXES)}, got {axes!r}")
     n_c = np.asarray(ak.num(constituents.pt, axis=1))
-    jet_of = np.repeat(np.arange(len(n_c)), n_c)
-    pt = np.asarray(ak.flatten(constituents.pt), np.float64)
-    eta, phi = (
-        np.asarray(ak.flatten(constituents.eta), np.float64),
-        np.asarray(ak.flatten(constituents.phi), np.float64),
-    )
+    jet_of, stop = np.repeat(np.arange(len(n_c)), n_c), np.cumsum(n_c)
+    pt, eta, phi = (np.asarray(ak.flatten(constituents[k]), np.float64) for k in ("pt", "eta", "phi"))
     px, py, pz, e = to_cartesian(pt, eta, phi)
     parts = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), n_c)
     norm = np.bincount(jet_of, weights=pt, minlength=len(n_c)) * r0**beta
     out = np.zeros((len(n_c), n_max), dtype=np.float64)
+    scheme = fastjet.WTA_pt_scheme if "wta" in axes else fastjet.E_scheme
+    seed_r = 1.5 * r0 if axes == "kt" else fastjet.JetDefinition.max_allowable_R
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs = fastjet.ClusterSequence(parts, fastjet.JetDefinition(fastjet.kt_algorithm, 1.5 * r0))
+        cs = fastjet.ClusterSequence(parts, fastjet.JetDefinition(fastjet.kt_algorithm, seed_r, scheme))
         for n in range(1, n_max + 1):
-            axes = cs.exclusive_jets_up_to(n)
-            a_n = np.asarray(ak.num(axes, axis=1))
-            _, a_eta, a_phi, _ = to_ptetaphim(*(np.asarray(ak.flatten(axes[c])) for c in ("px", "py", "pz", "E")))
-            a_eta, a_phi = padded_array(ak.unflatten(a_eta, a_n), n), padded_array(ak.unflatten(a_phi, a_n), n)
+            a_eta, a_phi = exclusive_axes(cs, n)
+            if axes.startswith("onepass"):
+                a_eta, a_phi = one_pass_axes(eta, phi, pt, stop - n_c, stop, a_eta, a_phi, float(beta))
             dmin = np.full(len(pt), np.inf)
             for k in range(n):
-                d = np.sqrt((eta - a_eta[jet_of, k])**2 + delta_phi(phi, a_phi[jet_of, k])**2)
-                dmin = np.fmin(dmin, d)
+                dmin = np.fmin(dmin, np.sqrt((eta - a_eta[jet_of, k])**2 + delta_phi(phi, a_phi[jet_of, k])**2))
             tau = np.bincount(jet_of, weights=pt * np.where(np.isfinite(dmin), dmin, 0.0)**beta, minlength=len(n_c))
             out[:, n - 1] = np.where((n_c > n) & (norm > 0), tau / np.where(norm > 0, norm, 1), 0.0)
     return out

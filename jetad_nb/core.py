@@ -15,8 +15,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['JetADError', 'package_dir', 'data_dir', 'cache_dir', 'shared_data_dir', 'seed_everything', 'get_device',
-           'atomic_path', 'atomic_write', 'progress', 'dask_map', 'check_file', 'check_writable']
+__all__ = ['JetADError', 'package_dir', 'checkout_dir', 'cache_dir', 'data_dir', 'shared_data_dir', 'seed_everything',
+           'get_device', 'atomic_path', 'atomic_write', 'progress', 'dask_map', 'check_file', 'check_writable']
 
 # %% ../nbs/00_core.ipynb #c27ad608
 class JetADError(Exception):
@@ -25,13 +25,16 @@ class JetADError(Exception):
 # %% ../nbs/00_core.ipynb #a8d50729
 def package_dir() -> Path: # the jetad_nb package folder
     "The folder of the jetad_nb package (in a checkout: `jetad_nb/` beside `nbs/` and `data/`)."
-    return Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd().parent / "jetad_nb"
+    if "__file__" in globals():
+        return Path(__file__).resolve().parent
+    import importlib.util
+    return Path(importlib.util.find_spec("jetad_nb").origin).resolve().parent   # run as a notebook: the installed one
 
-# %% ../nbs/00_core.ipynb #a1cf2548
-def data_dir() -> Path:
-    "The folder holding the shipped samples: `$JETAD_DATA` if set, else `data/` beside the package."
-    env = os.environ.get("JETAD_DATA")
-    return Path(env).expanduser() if env else package_dir().parent / "data"
+# %% ../nbs/00_core.ipynb #3b885805
+def checkout_dir() -> Path|None: # the checkout's top folder, or None
+    "The source checkout holding the package (`settings.ini`, `nbs/` beside `jetad_nb/`); None for an installed wheel."
+    root = package_dir().parent
+    return root if (root / "settings.ini").is_file() and (root / "nbs").is_dir() else None
 
 # %% ../nbs/00_core.ipynb #973c2eca
 def cache_dir(
@@ -43,12 +46,22 @@ def cache_dir(
         d.mkdir(parents=True, exist_ok=True)
     return d
 
+# %% ../nbs/00_core.ipynb #a1cf2548
+def data_dir() -> Path:
+    "The tutorial samples: `$JETAD_DATA` if set, else `data/` of the checkout, else `data/` in the user cache."
+    env = os.environ.get("JETAD_DATA")
+    if env:
+        return Path(env).expanduser()
+    root = checkout_dir()
+    return root / "data" if root else cache_dir(create=False) / "data"
+
 # %% ../nbs/00_core.ipynb #af128324
 def shared_data_dir() -> Path|None:
     "The real external test files (`$JETAD_SHARED_DATA` or `../shared/data` beside the checkout), or None if absent."
     env = os.environ.get("JETAD_SHARED_DATA")
-    d = Path(env).expanduser() if env else package_dir().parent.parent / "shared" / "data"
-    return d if d.is_dir() else None
+    root = checkout_dir()
+    d = Path(env).expanduser() if env else root.parent / "shared" / "data" if root else None
+    return d if d is not None and d.is_dir() else None
 
 # %% ../nbs/00_core.ipynb #e06f4059
 def seed_everything(

@@ -247,12 +247,13 @@ def plot_sculpting(
     background_scores, # scores of background jets
     background_mass, # their masses [GeV]
     rejections=(10, 50, 100), # working points
-    bins=np.linspace(0, 300, 31), # mass bins [GeV]
+    bins=None, # mass bin edges [GeV] (None: 30 bins from 0 to 300)
     ax=None, # matplotlib axis
     title:str="background passing the cut", # axis title
 ):
     "Normalised background jet-mass distributions before and after cuts at each rejection working point."
     ax = _axis(ax)
+    bins = np.linspace(0, 300, 31) if bins is None else bins
     ax.hist(np.asarray(background_mass), bins, histtype="stepfilled", alpha=0.25, color="gray", density=True,
             label="all background")
     for r, m in sculpting(background_scores, background_mass, rejections).items():

@@ -167,6 +167,7 @@ COMMON_SETTINGS = ["Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberSho
 def pythia_settings(
     process:str, # one of PROCESSES
     seed:int=1, # Pythia random seed (1 ... 900 000 000)
+    mpi:bool=True, # multiparton interactions (False: `PartonLevel:MPI = off`, as the LHC Olympics R&D samples)
     **options, # process options: pt_hat_min (not hv/wprime), m_hat_min (qcd, qcd_mc), mass (hv), mx/my, mh/ma
 ) -> list[str]:
     "The Pythia settings strings of a process."
@@ -174,7 +175,8 @@ def pythia_settings(
         raise JetADError(f"process: expected one of {', '.join(PROCESSES)}, got {process!r}")
     if not 0 < int(seed) <= 900_000_000:
         raise JetADError(f"seed: expected 1 ... 900000000 for Pythia, got {seed}")
-    return COMMON_SETTINGS + ["Random:setSeed = on", f"Random:seed = {int(seed)}"] + PROCESSES[process](**options)
+    run = ["Random:setSeed = on", f"Random:seed = {int(seed)}"]
+    return COMMON_SETTINGS + run + PROCESSES[process](**options) + ([] if mpi else ["PartonLevel:MPI = off"])
 
 # %% ../nbs/04_generate.ipynb #15b4dcad
 PARTICLE_COLUMNS = ["px", "py", "pz", "e", "pid", "charge", "x", "y", "z"]
@@ -286,6 +288,7 @@ class Detector:
     had_const: float = 0.05
     em_threshold: float = 0.5
     had_threshold: float = 1.0
+    tau_axes: str = "kt"   # N-subjettiness axes (clustering.TAU_AXES); "onepass_kt" is closer to the LHCO R&D
 
 # %% ../nbs/04_generate.ipynb #6bdd6a7a
 def _calo(
@@ -475,13 +478,16 @@ def _fatjet_taus(
     cand:ak.Array, # the jagged candidates the links refer to
     cnt, # candidates per event
     fatjet_r:float, # fat-jet radius (the N-subjettiness r0)
+    axes:str="kt", # N-subjettiness axes (one of clustering.TAU_AXES)
 ) -> ak.Array: # the fat jets with fields Tau1 ... Tau5
     "N-subjettiness tau_1 ... tau_5 of every fat jet, from its constituents grouped by (event, jet)."
     n_fat = ak.num(fat).to_numpy()
     gj, gc = global_links(n_fat, cnt, *flat_links(links.Jet, links.Index))
     o = np.argsort(gj, kind="stable")
     cons = ak.unflatten(ak.flatten(cand)[gc[o]], np.bincount(gj, minlength=n_fat.sum()))
-    taus = nsubjettiness(cons, n_max=5, r0=fatjet_r).astype(np.float32) if len(cons) else np.zeros((0, 5), np.float32)
+    taus = np.zeros((0, 5), np.float32)
+    if len(cons):
+        taus = nsubjettiness(cons, n_max=5, r0=fatjet_r, axes=axes).astype(np.float32)
     for i in range(5):
         fat = ak.with_field(fat, ak.unflatten(taus[:, i], n_fat), f"Tau{i+1}")
     return fat
@@ -522,6 +528,7 @@ def reconstruct(
     fatjet_r:float=1.0, # fat-jet radius
     fatjet_min_pt:float=200.0, # GeV, fat-jet threshold
     truth:bool=True, # also write the truth `Particle` and `GenFatJet` collections
+    tau_axes:str="kt", # N-subjettiness axes (one of clustering.TAU_AXES; "onepass_kt" is closer to the R&D)
 ) -> dict:
     "Cluster jets, compute N-subjettiness, MET and HT; return Delphes collections (awkward records per event)."
     n = det["n_events"]
@@ -529,7 +536,7 @@ def reconstruct(
     fat, links = _jets(cand, fatjet_r, fatjet_min_pt)
     jet, _ = _jets(cand, 0.4, 20.0)
     out = {
-        "FatJet": ak.values_astype(_fatjet_taus(fat, links, cand, cnt, fatjet_r), np.float32),
+        "FatJet": ak.values_astype(_fatjet_taus(fat, links, cand, cnt, fatjet_r, tau_axes), np.float32),
         "FatJetConstituent": links,
         "Jet": ak.values_astype(jet, np.float32),
     }
@@ -552,7 +559,7 @@ def _detector_chunks(
     "Detector and reconstruction of every chunk, one random stream for the run: Delphes collections per chunk."
     rng = np.random.default_rng([int(seed), 20260])
     for parts, counts in chunks:
-        yield reconstruct(simulate_detector(parts, counts, rng, det), fatjet_r, fatjet_min_pt, truth)
+        yield reconstruct(simulate_detector(parts, counts, rng, det), fatjet_r, fatjet_min_pt, truth, det.tau_axes)
 
 # %% ../nbs/04_generate.ipynb #10264bf5
 def generate(

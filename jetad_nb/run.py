@@ -19,20 +19,25 @@ import yaml
 from .core import JetADError
 from .core import atomic_path
 from .core import atomic_write
+from .core import cache_dir
 from .core import check_file
 from .core import check_writable
+from .core import checkout_dir
 from .core import data_dir
 from .core import package_dir
 
 # %% auto #0
-__all__ = ['NOT_IN_RUN', 'nbs_dir', 'pipeline_notebooks', 'constraint_text', 'notebook_parameters', 'read_config', 'preset_names',
+__all__ = ['NOT_IN_RUN', 'SAMPLE_HASHES', 'SHIPPED_DATA', 'nbs_dir', 'pipeline_notebooks', 'array_hash', 'check_samples',
+           'tutorial_data', 'copy_notebooks', 'constraint_text', 'notebook_parameters', 'read_config', 'preset_names',
            'load_preset', 'resolve_parameters', 'input_hash', 'read_manifest', 'extract_figures', 'NotebookFailed',
-           'run_notebook', 'plot_comparison', 'write_report', 'run_pipeline', 'feature_cache', 'make_production_data']
+           'local_prefixes', 'hide_paths', 'run_notebook', 'plot_comparison', 'sortable_table', 'write_report',
+           'run_pipeline', 'feature_cache', 'make_production_data']
 
 # %% ../nbs/16_run.ipynb #afacd59a
 def nbs_dir() -> Path:
-    "The notebooks folder of the checkout (`nbs/` beside the package folder; independent of `$JETAD_DATA`)."
-    return package_dir().parent / "nbs"
+    "The notebooks: `nbs/` of the checkout, else those the wheel carries (`jetad_nb/nbs/`); not `$JETAD_DATA`."
+    root = checkout_dir()
+    return root / "nbs" if root else package_dir() / "nbs"
 
 # %% ../nbs/16_run.ipynb #d4de4bd1
 NOT_IN_RUN = ("16_run", "17_cli", "18_docs_site")   # notebooks about running/publishing, not steps of the analysis
@@ -43,11 +48,132 @@ def pipeline_notebooks(
     "The numbered notebooks that the main job runs, in order (those of `NOT_IN_RUN` excluded)."
     folder = Path(folder) if folder else nbs_dir()
     if not folder.is_dir():
-        raise JetADError(f"{folder}: notebooks folder not found (jetad run needs a source checkout with nbs/)")
+        raise JetADError(f"{folder}: notebooks folder not found (reinstall jetad-nb, or pass the folder with --nbs)")
     nbs = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem not in NOT_IN_RUN)
     if not nbs:
         raise JetADError(f"{folder}: no numbered notebooks (NN_name.ipynb) in this folder; expected jetad-nb's nbs/")
     return nbs
+
+# %% ../nbs/16_run.ipynb #9bd6daab
+SAMPLE_HASHES = {  # file of data/ -> first 16 hex digits of its `array_hash` (tests/test_pipeline.py keeps them true)
+    "extrapolation.h5": "ff8aa60a706b04e2", "lhco_events.h5": "19fc623f0f7cce14",
+    "qcd.h5": "ec3e5fcc92f2b549", "qcd.root": "17e31646fbfcfe49", "qcd_mc.h5": "efe1ab57c08922f9",
+    "qcd_mc.root": "a9fa40e4dada8ad1", "top.h5": "dc5462f76bee3e92", "top.root": "fafc2e6b9d7c48d8",
+    "w.h5": "b08ed9b807871f90", "w.root": "9d35bdbe100bbaa7", "wprime.h5": "95d22de2e84fc5af",
+    "wprime.root": "555cbd32a7651f93", "hv.h5": "4c0bbb0670da19a6", "hv.root": "c4f7261cb46e27f5",
+    "h4q.h5": "636ad364fbdf52aa", "h4q.root": "0a9983e4bad2deee",
+}
+SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "resonant_production.csv", "README.md")   # in the wheel as is
+
+# %% ../nbs/16_run.ipynb #075e6d22
+def _h5_arrays(
+    path:Path, # an HDF5 file
+    h, # a hashlib object, updated in place
+):
+    "Feed every dataset of an HDF5 file (name, dtype, shape, bytes) to a hash, in name order."
+    import h5py
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            a = np.ascontiguousarray(obj[()])
+            h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+            h.update(a.tobytes())
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+
+# %% ../nbs/16_run.ipynb #19b49156
+def _root_arrays(
+    path:Path, # a ROOT file
+    h, # a hashlib object, updated in place
+):
+    "Feed every TTree of a ROOT file (name, entries, awkward form, buffers) to a hash."
+    import awkward as ak
+    import uproot
+    with uproot.open(path) as f:
+        for key in sorted(k for k, c in f.classnames().items() if c == "TTree"):
+            form, n, bufs = ak.to_buffers(f[key].arrays(library="ak"))
+            h.update(f"{key}|{n}|{form.to_json()}|".encode())
+            for k in sorted(bufs):
+                h.update(np.asarray(bufs[k]).tobytes())
+
+# %% ../nbs/16_run.ipynb #4e093574
+def array_hash(
+    path, # an HDF5 (.h5) or ROOT (.root) file
+) -> str: # 16 hex digits
+    "A hash of the arrays in a file (not its bytes, which hold creation times): equal arrays, equal hash."
+    import hashlib
+    p = check_file(path, "an HDF5 or ROOT sample")
+    h = hashlib.sha256()
+    try:
+        (_root_arrays if p.suffix == ".root" else _h5_arrays)(p, h)
+    except Exception as e:   # a truncated or foreign file: uproot and h5py raise many kinds
+        raise JetADError(f"{p}: not a readable {p.suffix[1:]} file ({type(e).__name__})") from None
+    return h.hexdigest()[:16]
+
+# %% ../nbs/16_run.ipynb #7cfda1bc
+def check_samples(
+    folder, # a folder of tutorial samples
+    files=None, # the files to check (None: every file of `SAMPLE_HASHES`)
+):
+    "Raise a one-line JetADError for the first sample whose arrays differ from the shipped ones (or that is missing)."
+    for f in files or SAMPLE_HASHES:
+        got = array_hash(Path(folder) / f)
+        if got != SAMPLE_HASHES[f]:
+            raise JetADError(f"{Path(folder) / f}: its arrays differ from the shipped sample's (hash {got}, expected "
+                             f"{SAMPLE_HASHES[f]}); delete it to have it made again")
+
+# %% ../nbs/16_run.ipynb #af953712
+def _shipped_dir() -> Path:
+    "Where the files of `SHIPPED_DATA` come from: `data/` of the checkout, else the wheel's `jetad_nb/data/`."
+    root = checkout_dir()
+    return root / "data" if root else package_dir() / "data"
+
+# %% ../nbs/16_run.ipynb #b99df2e3
+def tutorial_data(
+    folder=None, # where the samples are or go (None: `data_dir()`)
+    log=print, # where progress lines go
+) -> Path: # the folder
+    "Make what `folder` lacks of the tutorial samples (copy the shipped files, generate the rest), then check them."
+    from jetad_nb.generate import TUTORIAL
+    from jetad_nb.generate import make_samples
+    folder = Path(folder) if folder is not None else data_dir()
+    missing = [f for f in SHIPPED_DATA if not (folder / f).exists()]
+    have = lambda p: (folder / f"{p}.h5").exists() and (folder / f"{p}.root").exists()  # noqa: E731
+    todo = {p: n for p, n in TUTORIAL.items() if not have(p)}
+    if missing or todo:
+        check_writable(folder, folder=True)
+    for f in missing:
+        with atomic_path(folder / f) as tmp:
+            tmp.write_bytes(check_file(_shipped_dir() / f, "a file shipped with jetad-nb").read_bytes())
+    if todo:
+        log(f"making the tutorial samples ({', '.join(todo)}) in {folder}: about a minute on 2 cores ...")
+        make_samples(folder, sizes=todo, workers=2, show_progress=False)   # 2 jobs per sample: the seeds of data/
+    if folder.resolve() != _shipped_dir().resolve() or missing or todo:
+        check_samples(folder)
+    return folder
+
+# %% ../nbs/16_run.ipynb #1a7af021
+def copy_notebooks(
+    dest="jetad-notebooks", # the working folder
+    source=None, # the notebooks folder (None: `nbs_dir()`)
+) -> dict: # {'copied' | 'updated' | 'unchanged' | 'kept': [file names relative to dest]}
+    "Copy the notebooks and their images into a working folder; a file changed there since it was copied is kept."
+    import hashlib
+    src, dest = Path(source) if source else nbs_dir(), check_writable(dest, folder=True)
+    stamps_path = dest / ".jetad-copied.json"
+    stamps = json.loads(stamps_path.read_text()) if stamps_path.is_file() else {}
+    out = {"copied": [], "updated": [], "unchanged": [], "kept": []}
+    for f in sorted(src.glob("*.ipynb")) + sorted(p for p in (src / "images").rglob("*") if p.is_file()):
+        rel, data = str(f.relative_to(src)), f.read_bytes()
+        t, new = dest / rel, hashlib.sha256(data).hexdigest()
+        old = hashlib.sha256(t.read_bytes()).hexdigest() if t.is_file() else None
+        key = "copied" if old is None else "unchanged" if old == new else "kept"
+        key = "updated" if key == "kept" and old == stamps.get(rel) else key   # not edited since it was copied
+        if key in ("copied", "updated"):
+            atomic_write(t, data)
+            stamps[rel] = new
+        out[key].append(rel)
+    atomic_write(stamps_path, json.dumps(stamps, indent=1))
+    return out
 
 # %% ../nbs/16_run.ipynb #a9e095fd
 _TYPE_HINTS = {"device": "str", "signal_paths": "dict", "pt_window": "list"}   # parameters whose default is None
@@ -427,6 +553,51 @@ def _restore_env(
         else:
             os.environ[k] = v
 
+# %% ../nbs/16_run.ipynb #44a92995
+def local_prefixes(
+    extra:dict|None=None, # more {folder: placeholder}, e.g. {run folder: '<run>'}
+) -> list: # [(absolute folder, placeholder)], longest first
+    "The machine's folders that must not appear in a run's outputs, each with the placeholder shown instead."
+    import sys
+    import tempfile
+    named = {str(Path.home()): "~", tempfile.gettempdir(): "<tmp>", sys.prefix: "<python>",
+             str(package_dir()): "<jetad_nb>", str(cache_dir(create=False)): "~/.cache/jetad-nb",
+             str(data_dir()): "<data>"}
+    named |= {str(checkout_dir()): "<checkout>"} if checkout_dir() else {}
+    named |= {str(k): v for k, v in (extra or {}).items()}
+    named |= {str(Path(k).resolve()): v for k, v in named.items()}   # also the real folders behind symlinks
+    keep = {k: v for k, v in named.items() if len(Path(k).parts) > 1 and k not in ("/usr", "/usr/local")}
+    return sorted(keep.items(), key=lambda kv: -len(kv[0]))
+
+# %% ../nbs/16_run.ipynb #29e459a7
+def hide_paths(
+    text:str, # any text: a cell's source or output, a page
+    prefixes:list, # [(absolute folder, placeholder)] from `local_prefixes`
+) -> str:
+    "Replace the machine's absolute folders in `text` by their placeholders, and any `.../site-packages` too."
+    import re
+    if prefixes:
+        names = dict(prefixes)
+        pat = "|".join(re.escape(k) for k, _ in prefixes)
+        text = re.sub(f"(?:{pat})(?![\\w.-])", lambda m: names[m.group(0)], text)
+    return re.sub(r"/[^\s\"'<>:,;()]*/(?:site|dist)-packages(?![\w.-])", "<site-packages>", text)
+
+# %% ../nbs/16_run.ipynb #595b8218
+def _scrub_notebook(
+    path:Path, # an executed notebook, rewritten in place
+    prefixes:list, # [(absolute folder, placeholder)] from `local_prefixes`
+):
+    "Hide the machine's folders in a notebook: sources, text outputs, tracebacks and metadata (images untouched)."
+    def walk(v, key=""):
+        if isinstance(v, str):
+            return v if key.startswith("image/") else hide_paths(v, prefixes)
+        if isinstance(v, list):
+            return [walk(x, key) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x, k) for k, x in v.items()}
+        return v
+    atomic_write(path, json.dumps(walk(json.loads(Path(path).read_text())), indent=1, ensure_ascii=False))
+
 # %% ../nbs/16_run.ipynb #e8143b7e
 def run_notebook(
     notebook, # source notebook
@@ -434,6 +605,7 @@ def run_notebook(
     params:dict, # parameters injected by papermill
     kernel:str="python3", # Jupyter kernel
     timeout:int|None=None, # seconds per cell (None: no limit)
+    hide:dict|None=None, # more {folder: placeholder} to hide in the executed copy (see `local_prefixes`)
 ) -> dict: # {'seconds', 'figures'}
     "Execute one notebook with papermill into the run folder; a failing cell raises `NotebookFailed`."
     import signal
@@ -453,6 +625,8 @@ def run_notebook(
         if old_int is not None:
             signal.signal(signal.SIGINT, old_int)
         _restore_env(old)
+        if dest.exists():   # also a partial notebook: no absolute folders of this machine in it
+            _scrub_notebook(dest, local_prefixes({out: "<run>", notebook.parent: "<nbs>", **(hide or {})}))
     return {"seconds": time.perf_counter() - t0, "figures": [str(f) for f in extract_figures(dest, out / "figures")]}
 
 # %% ../nbs/16_run.ipynb #e4dd6138
@@ -490,30 +664,90 @@ def plot_comparison(
     return fig
 
 # %% ../nbs/16_run.ipynb #57cb14d1
+def _cell_html(
+    column:str, # the column's name
+    v, # the value
+) -> str:
+    "One table cell: a link to the executed notebook in the 'notebook' column, numbers rounded, text escaped."
+    if column == "notebook" and isinstance(v, str) and v:
+        return f'<td><a href="{html.escape(v)}.ipynb">{html.escape(v)}</a></td>'
+    if isinstance(v, (float, np.floating)):
+        return "<td></td>" if np.isnan(v) else f"<td>{v:.3f}</td>" if abs(v) < 10 else f"<td>{v:.1f}</td>"
+    return f"<td>{html.escape(str(v))}</td>"
+
+# %% ../nbs/16_run.ipynb #b528343c
+def sortable_table(
+    tab:pd.DataFrame, # the rows to show; a 'notebook' column links to the executed notebooks
+) -> str: # HTML
+    "An HTML table that sorts by a click on a column header (with `_SORT_JS` on the page); notebooks linked."
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in tab.columns)
+    rows = "".join("<tr>" + "".join(_cell_html(c, v) for c, v in zip(tab.columns, r)) + "</tr>"
+                   for r in tab.itertuples(index=False))
+    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+_SORT_JS = """document.querySelectorAll("table.sortable th").forEach((th, i) => th.addEventListener("click", () => {
+  const table = th.closest("table"), body = table.tBodies[0], up = th.dataset.dir !== "up";
+  const key = r => { const t = r.cells[i].textContent.trim(), x = Number(t); return t === "" || isNaN(x) ? t : x; };
+  const cmp = (a, b) => typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : typeof a === "number" ? -1 : 1;
+  const rows = [...body.rows].sort((a, b) => cmp(key(a), key(b)) * (up ? 1 : -1));
+  table.querySelectorAll("th").forEach(h => delete h.dataset.dir);
+  th.dataset.dir = up ? "up" : "down";
+  rows.forEach(r => body.appendChild(r));
+}));"""   # a click on a header sorts its column (numbers as numbers), a second click reverses
+
+# %% ../nbs/16_run.ipynb #715b6241
+def _reading_guide(
+    results:pd.DataFrame, # the joined results table
+    preset:str, # the run's preset
+) -> str: # HTML
+    "How to read the numbers: test-set sizes, what is noise at this scale, where the production numbers are."
+    nb_, ns_ = results["n_background"].astype(float), results["n_signal"].astype(float)
+    spread = results.groupby(["notebook", "method", "signal"])["auc"].std().max()   # NaN with one seed each
+    seeds = (f"The AUC of one method varies by up to {spread:.3f} (standard deviation) between the seeds of this run"
+             if spread == spread else "This run has one seed per method, so it measured no spread: run more seeds")
+    cap = 0.4 * np.sqrt(nb_.min())
+    return "<ul>" + "".join(f"<li>{x}</li>" for x in [
+        f"<b>Sample sizes.</b> Preset <i>{html.escape(preset)}</i>: test sets of {nb_.min():.0f} to {nb_.max():.0f}"
+        f" background and {ns_.min():.0f} to {ns_.max():.0f} signal jets or events (n_background, n_signal).",
+        f"<b>Noise at this scale.</b> {seeds}; differences below that are noise. max SIC trusts background "
+        f"efficiencies down to 1/(0.4&sup2; n_background) only, which caps it near 0.4&radic;n_background "
+        f"(&asymp; {cap:.0f} here), and a few background jets near that floor set it: at the tutorial scale it ranks "
+        "methods only where they differ by a factor of two or more.",
+        "<b>Production and published numbers.</b> The tutorial preset shows that every method runs, on samples of a "
+        "few thousand jets and a few epochs; <code>jetad run --preset production</code> (data from <code>jetad "
+        "generate --preset production</code>) gives the numbers to compare. <code>resonant_production.csv</code> "
+        "in the samples folder (<code>data/</code> of a checkout) holds the measured production scan of "
+        "15_resonant_search, and each method's notebook sets its production results beside the published ones in "
+        "its production section.",
+    ]) + "</ul>"
+
+# %% ../nbs/16_run.ipynb #dde68496
 _REPORT_COLUMNS = [  # the columns of the comparison table
-    "notebook", "method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic", "train_time_s"
+    "notebook", "method", "signal", "dataset", "seed", "auc", "R@10%", "R@30%", "max_sic", "n_background",
+    "n_signal", "train_time_s"
 ]
 
 def _results_html(
     out:Path, # run folder (the chart goes to out/figures/comparison.png)
     results:pd.DataFrame, # the joined results table
+    preset:str="tutorial", # the run's preset (for the reading guide)
 ) -> list[str]: # HTML parts
-    "The comparison section of the report: the table of every method and the chart."
+    "The comparison section of the report: the chart first, the reading guide, then the sortable table."
     if not len(results):
         return ["<p>No notebook of this run wrote results.</p>"]
     plot_comparison(results, out / "figures" / "comparison.png")
     cols = [c for c in _REPORT_COLUMNS if c in results]
     tab = results[cols].sort_values(["notebook", "signal", "auc"], ascending=[True, True, False])
-    return [tab.to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results", border=0),
-            '<p><img src="figures/comparison.png" alt="AUC and max SIC per method" style="max-width:100%"></p>']
+    return ['<p><img src="figures/comparison.png" alt="AUC and max SIC per method" style="max-width:100%"></p>',
+            "<h2>How to read it</h2>", _reading_guide(results, preset),
+            f"<h2>Every result ({len(tab)} rows; click a column to sort)</h2>", sortable_table(tab)]
 
 # %% ../nbs/16_run.ipynb #8719cb4f
 def _notebooks_html(
     status:pd.DataFrame, # one row per notebook: notebook, status, seconds, figures
 ) -> list[str]: # HTML parts
-    "The notebooks section of the report: their status and times, then each one's figures, folded."
-    table = status[["notebook", "status", "seconds"]].to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0)
-    parts = ["<h2>Notebooks</h2>", table]
+    "The notebooks section of the report: their status and times (sortable), then each one's figures, folded."
+    parts = ["<h2>Notebooks</h2>", sortable_table(status[["notebook", "status", "seconds"]])]
     for _, r in status.iterrows():
         figs = "".join(
             f'<img src="figures/{Path(f).name}" alt="{Path(f).stem}" style="max-width:48%;margin:4px">'
@@ -527,28 +761,30 @@ def _notebooks_html(
 # %% ../nbs/16_run.ipynb #d725f070
 _REPORT_STYLE = (
     "body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em} table{border-collapse:collapse;"
-    "font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3}"
+    "font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f3f3f3;"
+    "cursor:pointer;position:sticky;top:0} th[data-dir=up]::after{content:' \\25B2'} th[data-dir=down]::after"
+    "{content:' \\25BC'} li{margin:0.3em 0} .facts{color:#555;font-size:13px}"
 )
 
 def write_report(
     out, # run folder
     status:pd.DataFrame, # one row per notebook: notebook, status, seconds, figures
     results:pd.DataFrame, # the joined results table
-    meta:dict, # run facts shown at the top (name, preset, times, machine)
+    meta:dict, # run facts (name, preset, times, machine)
 ) -> Path:
-    "Write out/report.html: run facts, the comparison table and chart, notebook status and figures."
+    "Write out/report.html: chart, reading guide, sortable results, run facts, notebooks; no absolute local folder."
     out = Path(out)
-    facts = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items())
+    hide = [(k, html.escape(v)) for k, v in local_prefixes({out: "."})]   # placeholders shown as text, not tags
+    facts = "; ".join(f"<b>{html.escape(str(k))}</b>: {hide_paths(html.escape(str(v)), hide)}" for k, v in meta.items())
     parts = [
         f"<h1>jetad-nb run {html.escape(str(meta.get('name', '')))}</h1>",
-        f"<ul>{facts}</ul>",
-        "<h2>Comparison of every method</h2>",
-        *_results_html(out, results),
+        *_results_html(out, results, str(meta.get("preset", "tutorial"))),
+        f"<h2>This run</h2><p class='facts'>{facts}</p>",
         *_notebooks_html(status),
     ]
     head = f"<meta charset='utf-8'><title>jetad-nb run report</title><style>{_REPORT_STYLE}</style>"
-    page = f"<!DOCTYPE html><html><head>{head}</head><body>{''.join(parts)}</body></html>"
-    return atomic_write(out / "report.html", page)
+    page = f"<!DOCTYPE html><html><head>{head}</head><body>{''.join(parts)}<script>{_SORT_JS}</script></body></html>"
+    return atomic_write(out / "report.html", hide_paths(page, hide))
 
 # %% ../nbs/16_run.ipynb #081c7e80
 def _select(
@@ -605,6 +841,7 @@ def _run_one(
     manifest:dict, # the run's manifest: updated in place and written atomically
     force:bool, # run even if the inputs did not change
     log, # where progress lines go
+    hide:dict|None=None, # more {folder: placeholder} to hide in the executed notebook (see `run_notebook`)
 ) -> dict: # the notebook's status row
     "Run one notebook unless the manifest says its inputs did not change; record it in the manifest when done."
     h, done = input_hash(nb, p), manifest.get(nb.stem, {})
@@ -615,7 +852,7 @@ def _run_one(
     manifest.pop(nb.stem, None)
     atomic_write(out / "manifest.json", json.dumps(manifest, indent=1))
     log(f"{nb.stem}: running ...")
-    r = run_notebook(nb, out, p)
+    r = run_notebook(nb, out, p, hide=hide)
     manifest[nb.stem] = {"hash": h, "seconds": round(r["seconds"], 1), "figures": r["figures"], "params": p,
                          "finished": datetime.datetime.now().isoformat(timespec="seconds")}
     atomic_write(out / "manifest.json", json.dumps(manifest, indent=1, default=str))
@@ -690,12 +927,14 @@ def run_pipeline(
     check_writable(out, folder=True)   # before any notebook runs
     sel = _select(nbs, only)
     _check_data(sel, params, data_dir_)
+    tutorial_data(log=log)   # a wheel makes the samples on first use; a checkout has them in data/
     for f in ("results.csv", "report.html"):
         (out / f).unlink(missing_ok=True)   # never leave a stale summary behind
     (out / "results").mkdir(parents=True, exist_ok=True)
     manifest, rows, t_run = read_manifest(out), [], time.perf_counter()
     for nb in sel:
-        rows.append(_run_one(nb, out, _run_params(nb, out, params[nb.stem], preset), manifest, force, log))
+        p = _run_params(nb, out, params[nb.stem], preset)
+        rows.append(_run_one(nb, out, p, manifest, force, log, {Path(data_dir_).resolve(): "<data-dir>"}))
     current = _current(nbs, manifest, rows)
     ran = {r["notebook"] for r in rows}
     rows += [{"notebook": s, "status": "earlier run", **manifest[s]} for s in sorted(current - ran)]

@@ -63,3 +63,13 @@ def test_package_dir_and_data_dir(monkeypatch, tmp_path):
     assert data_dir() == package_dir().parent / "data"
     monkeypatch.setenv("JETAD_DATA", str(tmp_path))
     assert data_dir() == tmp_path and package_dir().name == "jetad_nb"   # the data moves, the package does not
+
+def test_data_dir_of_an_installed_wheel_is_in_the_cache(monkeypatch, tmp_path):
+    import jetad_nb.core as core
+    from jetad_nb.core import checkout_dir
+    assert checkout_dir() == package_dir().parent   # the tests run in a checkout
+    monkeypatch.delenv("JETAD_DATA", raising=False)
+    monkeypatch.setenv("JETAD_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(core, "checkout_dir", lambda: None)   # what an installed wheel sees
+    assert data_dir() == tmp_path / "c" / "data" and not (tmp_path / "c").exists()   # made only when filled
+    assert core.shared_data_dir() is None

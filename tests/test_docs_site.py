@@ -1,16 +1,22 @@
 """Browser test of the documentation site: serve `_docs/` (built by `make docs`), load every page in headless Chromium.
 
-Checks: every internal link answers 200, every image decodes (naturalWidth > 0), every page has the sidebar and
-the API entries of its module; saves a screenshot of the index to `_docs/_screenshots/index.png`.
-`make test` runs it through `make docs-test` (which installs chromium and builds the site first).
+Checks: every internal link answers 200 and every anchor it points to exists (nbdev's API links included), every
+image decodes, the sidebar lists every page of `nbs/sidebar.yml`, every public function and class of a module has
+its show_doc entry (nbdev's anchor) with its docments on the page `_modidx` names, the search finds an API name, and
+no file of the site holds an absolute path of the machine that built it. Saves a screenshot of the index to
+`_docs/_screenshots/index.png`. `make test` runs it through `make docs-test` (installs chromium, builds the site).
 """
 import functools
 import http.server
 import importlib
+import importlib.util
+import inspect
 import os
+import re
 import shutil
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "_docs"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 IN_CI = bool(os.environ.get("CI"))
+_spec = importlib.util.spec_from_file_location("docs_prepare", ROOT / "docs_src" / "prepare.py")
+prepare = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(prepare)
+
 
 def _need(ok: bool, reason: str):
     "Skip outside CI, fail in CI (where make docs-test provides everything)."
@@ -88,8 +98,8 @@ return {
                   .map(i => (i.getAttribute('src') || '').slice(0, 60)),
   nImages: document.images.length,
   ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
-  sidebarLinks: Array.from(document.querySelectorAll('#sidebar a')).map(a => a.getAttribute('href')),
-  api: Array.from(document.querySelectorAll('.api-entry')).map(e => e.dataset.name),
+  sidebarLinks: Array.from(document.querySelectorAll('nav.bd-docs-nav a')).map(a => a.getAttribute('href')),
+  text: document.body.innerText,
   title: document.title,
 };"""
 
@@ -105,51 +115,80 @@ def _status(url, cache={}):
             cache[url] = repr(e)
     return cache[url]
 
-def check_page(driver, base:str, page:str):
-    "Load base+page; return (problems, page facts). Problems: broken internal links and anchors, images that "
-    "do not decode."
-    driver.get(base + page)
-    info = driver.execute_script(_PAGE_JS)
-    problems, ids = [], set(info["ids"])
-    for raw, absolute in info["links"]:
-        if not absolute.startswith(base):
-            continue          # external links are not ours to check offline
-        url, _, frag = absolute.partition("#")
-        if raw.startswith("#"):
-            if frag and urllib.parse.unquote(frag) not in ids:
-                problems.append(f"{page}: anchor {raw} has no target")
-            continue
-        st = _status(url)
-        if st != 200:
-            problems.append(f"{page}: broken link {raw} ({st})")
-    problems += [f"{page}: image does not load: {src}" for src in info["badImages"]]
-    return problems, info
+def check_pages(driver, base:str, pages:list):
+    "Load base+page for every page; return (problems, {page: facts}). Problems: broken internal links, anchors "
+    "without a target (on the same or another page of `pages`), images that do not decode."
+    problems, infos, targets = [], {}, []
+    for page in pages:
+        driver.get(base + page)
+        info = infos[page] = driver.execute_script(_PAGE_JS)
+        for raw, absolute in info["links"]:
+            if not absolute.startswith(base):
+                continue          # external links are not ours to check offline
+            url, _, frag = absolute.partition("#")
+            st = _status(url)
+            if st != 200:
+                problems.append(f"{page}: broken link {raw} ({st})")
+            elif frag:
+                targets.append((page, raw, url[len(base):] or "index.html", urllib.parse.unquote(frag)))
+        problems += [f"{page}: image does not load: {src}" for src in info["badImages"]]
+    for page, raw, target, frag in targets:
+        if target in infos and frag not in infos[target]["ids"]:
+            problems.append(f"{page}: anchor {raw} has no target")
+    return problems, infos
 
-# ---------------------------------------------------------------- the checker can fail
-def test_checker_finds_broken_link_and_image(tmp_path, driver, serve):
-    "A page with a broken link and a missing image is reported; its clean twin is not."
+# ---------------------------------------------------------------- local paths
+_LOCAL = re.compile(r"(?:/work|/tmp|/root|/home|/Users)/[\w.@-]+")
+
+def _authored() -> set:
+    "The absolute-looking paths that the notebooks' own text contains (`/tmp/q` in an exercise): not leaks."
+    return {m for p in (ROOT / "nbs").glob("*.ipynb") for m in _LOCAL.findall(p.read_text(errors="replace"))}
+
+def local_paths(folder:Path, allowed:set=frozenset()) -> list:
+    "'file: path' for every absolute path of a build machine in the text files of `folder` (images excluded)."
+    exact = {str(ROOT), str(Path.home())} - {"/"}
+    out = []
+    for f in sorted(folder.rglob("*")):
+        if f.suffix not in {".html", ".js", ".json", ".txt", ".css", ".ipynb", ".inv", ".xml"} or not f.is_file():
+            continue
+        text = f.read_text(errors="replace")
+        hits = {m for m in _LOCAL.findall(text) if m not in allowed} | {e for e in exact if e + "/" in text}
+        out += [f"{f.relative_to(folder)}: {h}" for h in sorted(hits)]
+    return out
+
+# ---------------------------------------------------------------- the checkers can fail
+def test_checker_finds_broken_link_anchor_and_image(tmp_path, driver, serve):
+    "Pages with a broken link, missing anchors (here and on another page) and images are reported; clean ones not."
     png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-    ok = (f'<html><body id="top"><a href="b.html">b</a> <a href="#top">up</a>'
+    ok = (f'<html><body id="top"><a href="b.html#top">b</a> <a href="#top">up</a>'
           f'<img src="data:image/png;base64,{png}"></body></html>')
     (tmp_path / "a.html").write_text(ok)
     (tmp_path / "b.html").write_text(ok)
     (tmp_path / "broken.html").write_text(
         ok.replace(
             "</body>",
-            '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><img src="missing.png"><img '
-            'src="data:image/png;base64,AAAA"></body>',
+            '<a href="no-such-page.html">x</a><a href="#nowhere">y</a><a href="a.html#gone">z</a>'
+            '<img src="missing.png"><img src="data:image/png;base64,AAAA"></body>',
         )
     )
     base = serve(tmp_path)
-    problems, _ = check_page(driver, base, "a.html")
+    problems, _ = check_pages(driver, base, ["a.html", "b.html"])
     assert problems == []
-    problems, _ = check_page(driver, base, "broken.html")
+    problems, _ = check_pages(driver, base, ["a.html", "broken.html"])
     text = "\n".join(problems)
     assert "broken link no-such-page.html (404)" in text
-    assert "anchor #nowhere" in text
+    assert "anchor #nowhere" in text and "anchor a.html#gone" in text
     assert "image does not load: missing.png" in text
     assert "image does not load: data:image/png;base64,AAAA" in text
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
+
+def test_local_path_checker(tmp_path):
+    "A page holding the checkout's path or a temporary folder is reported; an authored path is allowed."
+    (tmp_path / "ok.html").write_text("<pre>&lt;checkout&gt;/data and --out /tmp/q</pre>")
+    (tmp_path / "bad.html").write_text(f"<pre>{ROOT}/data/x.h5 /tmp/tmpab12cd/f /home/someone/x</pre>")
+    found = local_paths(tmp_path, allowed={"/tmp/q"})
+    assert f"bad.html: {ROOT}" in found and "bad.html: /tmp/tmpab12cd" in found and "bad.html: /home/someone" in found
+    assert not [f for f in found if f.startswith("ok.html")], found
 
 # ---------------------------------------------------------------- the real site
 @pytest.fixture(scope="module")
@@ -157,35 +196,62 @@ def site():
     _need((DOCS / "index.html").is_file(), f"{DOCS}/index.html is missing: run `make docs` first")
     return DOCS
 
-def test_every_page(site, driver, serve):
-    "Every sidebar page loads with the sidebar, working links and images, and its module's API entries."
-    import nbformat
+def _api_by_page() -> dict:
+    "{page: [(symbol, anchor)]}: the public module-level names nbdev documents, where `_modidx` says they are."
+    from jetad_nb._modidx import d
+    out = {}
+    for syms in d["syms"].values():
+        for sym, (url, _) in syms.items():
+            if sym.count(".") == 2 and not sym.rsplit(".", 1)[1].startswith("_"):
+                page, _, anchor = url.partition("#")
+                out.setdefault(page, []).append((sym, anchor))
+    return out
 
-    from jetad_nb.site import notebook_info
-    from jetad_nb.site import read_sidebar
-    pages = [p for _, ps in read_sidebar(ROOT / "nbs" / "sidebar.yml") for p in ps]
-    base = serve(site)
-    problems, n_images = [], 0
-    for nb in pages:
-        page = nb[:-6] + ".html"
-        if not (site / page).is_file():
-            problems.append(f"{page}: not built (listed in nbs/sidebar.yml)")
-            continue
-        p, info = check_page(driver, base, page)
-        problems += p
+def _docments(sym:str) -> list:
+    "The docments (parameter comments) of a function, which its show_doc entry shows in the signature."
+    from fastcore.docments import docments
+    mod, name = sym.rsplit(".", 1)
+    obj = getattr(importlib.import_module(mod), name)
+    if not inspect.isfunction(obj):
+        return []  # a class's entry shows its signature; a dataclass's field comments are not in it
+    return [v for v in docments(obj).values() if v]
+
+def test_every_page(site, driver, serve):
+    "Every sidebar page loads with the sidebar, working links, anchors and images, and its show_doc API entries."
+    sections = prepare.read_sidebar()
+    pages = [prepare.page_stem(n) + ".html" for _, ns in sections for n in ns]
+    missing = [p for p in pages if not (site / p).is_file()]
+    assert not missing, f"not built (listed in nbs/sidebar.yml): {missing}"
+    problems, infos = check_pages(driver, serve(site), pages)
+    api, n_images = _api_by_page(), 0
+    for page, info in infos.items():
         n_images += info["nImages"]
-        if sorted(info["sidebarLinks"]) != sorted(q[:-6] + ".html" for q in pages):
-            problems.append(f"{page}: the sidebar does not list exactly the {len(pages)} pages")
-        mod = notebook_info(nbformat.read(ROOT / "nbs" / nb, as_version=4), nb)["module"]
-        names = list(getattr(importlib.import_module(f"jetad_nb.{mod}"), "__all__", [])) if mod else []
-        if names and not info["api"]:
-            problems.append(f"{page}: no API entries (jetad_nb.{mod} exports {len(names)} names)")
-        elif sorted(info["api"]) != sorted(names):
-            problems.append(
-                f"{page}: API entries {sorted(set(names) ^ set(info['api']))} differ from jetad_nb.{mod}.__all__"
-            )
+        if sorted(set(info["sidebarLinks"]) - {"#"}) != sorted(p for p in pages if p != "index.html"):
+            problems.append(f"{page}: the sidebar does not list the {len(pages) - 1} pages after the index")
+        for sym, anchor in api.get(page, []):
+            if anchor not in info["ids"]:
+                problems.append(f"{page}: no show_doc entry #{anchor} for {sym}")
+            problems += [f"{page}: docment of {sym} not shown: {c!r}" for c in _docments(sym) if c not in info["text"]]
+    assert not [p for p in api if p not in infos], f"_modidx names pages that are not built: {sorted(api)}"
     assert not problems, "\n".join(problems)
     assert n_images > 0, "no images on the whole site: the figures of the executed notebooks are missing"
+
+def test_search_finds_an_api_name(site, driver, serve):
+    "Sphinx's search page lists the page of seed_everything when asked for it."
+    driver.get(serve(site) + "search.html?q=seed_everything")
+    hrefs = []
+    for _ in range(40):
+        hrefs = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#search-results a')).map(a => a.getAttribute('href'))")
+        if hrefs:
+            break
+        time.sleep(0.25)
+    assert any(h.startswith("core.html") for h in hrefs), hrefs
+
+def test_no_local_paths(site):
+    "No file of the site holds an absolute path of the build machine (papermill's parameters, outputs, warnings)."
+    found = local_paths(site, _authored())
+    assert not found, "\n".join(found[:30])
 
 def test_screenshot_index(site, driver, serve):
     "Save a screenshot of the index (for people to look at) and check it is a real picture."
@@ -193,6 +259,6 @@ def test_screenshot_index(site, driver, serve):
     shots.mkdir(exist_ok=True)
     driver.set_window_size(1280, 900)
     driver.get(serve(site) + "index.html")
-    assert driver.find_element("css selector", "#sidebar").is_displayed()
+    assert driver.find_element("css selector", "nav.bd-docs-nav").is_displayed()
     assert driver.save_screenshot(str(shots / "index.png"))
     assert (shots / "index.png").stat().st_size > 10_000

@@ -126,3 +126,27 @@ def test_chunks_do_not_change_particles():
     one = [np.column_stack(list(p.values())) for p, _ in g.pythia_events("w", 5, seed=4, chunk=5, show_progress=False)]
     many = [np.column_stack(list(p.values())) for p, _ in g.pythia_events("w", 5, seed=4, chunk=2, show_progress=False)]
     np.testing.assert_array_equal(one[0], np.concatenate(many))
+
+def test_mpi_option():
+    on, off = g.pythia_settings("qcd"), g.pythia_settings("qcd", mpi=False)
+    assert "PartonLevel:MPI = off" not in on and off == on + ["PartonLevel:MPI = off"]
+    assert g.pythia_settings("wprime", mpi=False)[-1] == "PartonLevel:MPI = off"
+    # no underlying event: fewer visible particles per event (about 560 with MPI at pT-hat > 450 GeV)
+    n_on = np.concatenate([c for _, c in g.pythia_events("qcd", 40, seed=3, show_progress=False)])
+    n_off = np.concatenate([c for _, c in g.pythia_events("qcd", 40, seed=3, mpi=False, show_progress=False)])
+    assert n_off.mean() < 0.85 * n_on.mean()
+
+def test_tau_axes_of_the_detector():
+    # a diffuse spray of photons around one axis, reconstructed with both axes choices: same jets, smaller tau_2
+    rng = np.random.default_rng(4)
+    n = 300
+    pt, eta, phi = rng.exponential(8.0, n) + 2.0, rng.normal(0, 0.3, n), rng.normal(0, 0.3, n)
+    p = _particles(px=pt * np.cos(phi), py=pt * np.sin(phi), pz=pt * np.sinh(eta), e=pt * np.cosh(eta),
+                   pid=np.full(n, 22.0), charge=np.zeros(n))
+    d = g.simulate_detector(p, np.array([n]), np.random.default_rng(0))
+    kt, op = (g.reconstruct(d, fatjet_min_pt=50.0, truth=False, tau_axes=a)["FatJet"] for a in ("kt", "onepass_kt"))
+    assert ak.to_list(kt.PT) == ak.to_list(op.PT)
+    assert op.Tau2[0][0] < kt.Tau2[0][0] and op.Tau1[0][0] <= kt.Tau1[0][0] + 1e-6
+    assert g.Detector().tau_axes == "kt"
+    with pytest.raises(JetADError, match="axes: expected one of"):
+        g.reconstruct(d, fatjet_min_pt=50.0, truth=False, tau_axes="ca")

@@ -55,3 +55,19 @@ def test_units_are_converted(tmp_path):
     assert "U MEV CM" in (tmp_path / "mev.hepmc3").read_text()
     np.testing.assert_allclose(back["e"], ref["e"], rtol=1e-12)
     np.testing.assert_allclose(back["x"], ref["x"], rtol=1e-12, atol=1e-15)
+
+def test_cli_reconstruct(tmp_path, capsys):
+    "jetad reconstruct: a HepMC3 file into Delphes-format ROOT; the output is checked before any event is read."
+    from jetad_nb.cli import main
+    hep = g.write_hepmc("w", 6, tmp_path / "w.hepmc3", seed=2)
+    out = tmp_path / "sub" / "w.root"
+    assert main(["reconstruct", "--in", str(hep), "--out", str(out), "--seed", "2", "--chunk", "4", "--no-truth"]) == 0
+    direct = g.reconstruct_hepmc(hep, tmp_path / "d.root", seed=2, chunk=4, truth=False, show_progress=False)
+    a, b = read_delphes(out, min_pt=0, show_progress=False), read_delphes(direct, min_pt=0, show_progress=False)
+    assert len(a) == len(b) > 0 and a.pt.tolist() == b.pt.tolist()   # the command is the library call
+    capsys.readouterr()
+    assert main(["reconstruct", "--in", str(hep), "--out", str(tmp_path)]) == 2   # a folder: refused
+    err = capsys.readouterr().err
+    assert "is an existing folder" in err and len(err.strip().splitlines()) == 1
+    assert main(["reconstruct", "--in", str(tmp_path / "no.hepmc3"), "--out", str(tmp_path / "x.root")]) == 2
+    assert "no such file" in capsys.readouterr().err and not (tmp_path / "x.root").exists()

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -218,6 +219,47 @@ def test_nbs_dir_does_not_follow_the_data(monkeypatch, tmp_path):
     before = nbs_dir()
     monkeypatch.setenv("JETAD_DATA", str(tmp_path))
     assert nbs_dir() == before == package_dir().parent / "nbs"
+
+def test_sample_hashes_are_those_of_data():
+    "SAMPLE_HASHES (what a wheel's generated samples are checked against) hold the arrays of the checkout's data/."
+    from jetad_nb.run import SAMPLE_HASHES
+    from jetad_nb.run import SHIPPED_DATA
+    from jetad_nb.run import array_hash
+    data = package_dir().parent / "data"
+    assert sorted(p.name for p in data.glob("*") if p.suffix in (".h5", ".root")) == sorted(SAMPLE_HASHES)
+    got = {f: array_hash(data / f) for f in SAMPLE_HASHES}
+    assert got == SAMPLE_HASHES, f"data/ changed: put {got} as SAMPLE_HASHES into nbs/16_run.ipynb (or restore data/)"
+    assert all((data / f).is_file() for f in SHIPPED_DATA)
+
+def test_wheel_ships_the_notebooks_and_the_data_the_package_expects():
+    "setup.py copies the same SHIPPED_DATA into the wheel, and MANIFEST.in puts them into the source archive."
+    import ast
+
+    from jetad_nb.run import SHIPPED_DATA
+    tree = ast.parse((package_dir().parent / "setup.py").read_text())
+    (shipped,) = [ast.literal_eval(n.value) for n in tree.body
+                  if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "SHIPPED_DATA"]
+    assert tuple(shipped) == SHIPPED_DATA
+    manifest = (package_dir().parent / "MANIFEST.in").read_text()
+    assert "include nbs/*.ipynb" in manifest and all(f"data/{f}" in manifest for f in SHIPPED_DATA)
+
+def test_report_reads_at_a_glance(tmp_path):
+    "The report: chart first, the guide, a sortable table linking each row to its notebook, no absolute folder."
+    from jetad_nb.evaluate import results_row
+    from jetad_nb.run import write_report
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(300), np.ones(100)]
+    res = pd.DataFrame([results_row(m, "top", y, y * 0.5 + rng.random(400), "tutorial", seed=k, notebook=nb)
+                        for nb, m in [("08_autoencoder", "AE"), ("15_resonant_search", "CATHODE")] for k in (0, 1)])
+    status = pd.DataFrame([{"notebook": n, "status": "ran", "seconds": 2.0, "figures": []}
+                           for n in res.notebook.unique()])
+    page = write_report(tmp_path, status, res, {"name": "t", "preset": "tutorial", "runs": str(tmp_path)}).read_text()
+    i = [page.index(s) for s in ('src="figures/comparison.png"', "How to read it", '<table class="sortable">')]
+    assert i == sorted(i)
+    assert "test sets of 300 to 300 background and 100 to 100 signal" in page
+    assert page.count('<a href="08_autoencoder.ipynb">08_autoencoder</a>') == 3   # 2 result rows + the notebooks table
+    assert str(tmp_path) not in page and str(Path.home()) not in page
+    assert "addEventListener" in page and "http" not in page.split("<script>")[1]   # inline, no network
 
 def test_production_preset_reads_only_what_make_production_writes():
     "Every {data}/... file of the production preset is an output of `make_production` with the samples read."
