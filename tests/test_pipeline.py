@@ -292,3 +292,18 @@ def test_notebook_defaults_are_within_their_declared_ranges():
                 declared += 1
                 resolve_parameters([nb], config={nb.stem: {name: spec["default"]}})
     assert declared >= 3
+
+
+def test_papermill_parses_every_parameter():
+    "papermill reads the same parameters as `notebook_parameters` (a '=' in a comment makes it drop the line)."
+    import json
+
+    from papermill.translators import PythonTranslator
+
+    from jetad_nb.run import nbs_dir
+    from jetad_nb.run import notebook_parameters
+    from jetad_nb.run import pipeline_notebooks
+    for p in pipeline_notebooks(nbs_dir()):
+        cell = next(c for c in json.loads(p.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+        got = [q.name for q in PythonTranslator.inspect({"source": "".join(cell["source"])})]
+        assert got == list(notebook_parameters(p)), p.name
