@@ -63,7 +63,8 @@ SAMPLE_HASHES = {  # file of data/ -> first 16 hex digits of its `array_hash` (t
     "wprime.root": "555cbd32a7651f93", "hv.h5": "4c0bbb0670da19a6", "hv.root": "c4f7261cb46e27f5",
     "h4q.h5": "636ad364fbdf52aa", "h4q.root": "0a9983e4bad2deee",
 }
-SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "resonant_production.csv", "README.md")   # in the wheel as is
+SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "resonant_production.csv", "extrapolation_production.csv",
+                "README.md")   # in the wheel as is
 
 # %% ../nbs/16_run.ipynb #075e6d22
 def _h5_arrays(
