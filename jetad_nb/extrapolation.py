@@ -348,9 +348,10 @@ def method_row(
         "n_test_sig": int(p["test"].signal.sum()),
     }
 
-# %% ../nbs/14_extrapolation_physics.ipynb #9f02faa3
-METHODS = ("salad", "cathode", "feta", "idealized", "supervised")
+# %% ../nbs/14_extrapolation_physics.ipynb #7d78bcf4
+METHODS = ("salad", "cathode", "feta", "idealized", "supervised")   # what `run_methods` can run
 
+# %% ../nbs/14_extrapolation_physics.ipynb #9f02faa3
 def run_methods(
     data:Events, # observed data: background + injected signal (scaled)
     mc:Events, # MC background (scaled)

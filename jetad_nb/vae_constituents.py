@@ -9,6 +9,7 @@ import awkward as ak
 import h5py
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .core import JetADError
@@ -260,13 +261,15 @@ class _DenseVAE(nn.Module):
     def forward(self, x):
         return self.parts(x)[2]
 
-    def score(self,
-              x, # inputs (batch, n_in)
-              *_, # ignored (masses or outliers passed along with the inputs)
-             ) -> dict:
-        "Per-jet anomaly scores {'mse', 'kl'} (deterministic: z = mu)."
-        mse, kl, _ = self.parts(x)
-        return {"mse": mse, "kl": kl}
+# %% ../nbs/10_vae_constituents.ipynb #ecd11331
+@patch
+def score(self:_DenseVAE,
+          x, # inputs (batch, n_in)
+          *_, # ignored (masses or outliers passed along with the inputs)
+         ) -> dict:
+    "Per-jet anomaly scores {'mse', 'kl'} (deterministic: z = mu)."
+    mse, kl, _ = self.parts(x)
+    return {"mse": mse, "kl": kl}
 
 # %% ../nbs/10_vae_constituents.ipynb #54cf325e
 def _oe_term(
@@ -285,9 +288,10 @@ def _oe_term(
     t = torch.relu(kl - kl_o + margin)
     return t.mean(1) if t.dim() > 1 else t    # per dimension: relu first, then the mean (the original's KL-OE)
 
-# %% ../nbs/10_vae_constituents.ipynb #caf4ff0d
-MODES = ("beta", "oe_sigmoid", "oe_margin", "kl_oe", "disco")
+# %% ../nbs/10_vae_constituents.ipynb #707f8a1c
+MODES = ("beta", "oe_sigmoid", "oe_margin", "kl_oe", "disco")   # training modes of `ConstituentVAE`
 
+# %% ../nbs/10_vae_constituents.ipynb #caf4ff0d
 class ConstituentVAE(_DenseVAE):
     "VAE on flattened constituent four-vectors (method C) with beta-, OE- and DisCo-training modes."
     def __init__(self,
@@ -311,24 +315,26 @@ class ConstituentVAE(_DenseVAE):
         self.beta, self.mode, self.lam, self.margin, self.kl_oe_per_dim = beta, mode, lam, margin, kl_oe_per_dim
         self.kl_factor, self.lam_factor = 1.0, 1.0
 
-    def loss(self,
-             x, # QCD inputs (batch, n_in)
-             other=None, # outlier inputs paired with x (OE modes) or jet masses (disco); None: plain VAE loss
-             kl_factor:float|None=None, # multiplies beta (None: `self.kl_factor`, set by KL annealing)
-             lam_factor:float|None=None, # multiplies lam (None: `self.lam_factor`, set by lam annealing)
-            ):
-        "Per-jet training loss of the model's mode."
-        mse, kl, _ = self.parts(x)
-        base = mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl
-        if other is None or self.mode == "beta":
-            return base
-        lam = self.lam * (self.lam_factor if lam_factor is None else lam_factor)
-        if self.mode == "disco":
-            return base + lam * distance_correlation(base, other)
-        mse_o, kl_o, _ = self.parts(other)
-        if self.mode == "kl_oe" and self.kl_oe_per_dim:
-            kl, kl_o = _kl_dims(*self.latent(x)), _kl_dims(*self.latent(other))
-        return base + lam * _oe_term(self.mode, mse, kl, mse_o, kl_o, self.margin)
+# %% ../nbs/10_vae_constituents.ipynb #fa1a80d6
+@patch
+def loss(self:ConstituentVAE,
+         x, # QCD inputs (batch, n_in)
+         other=None, # outlier inputs paired with x (OE modes) or jet masses (disco); None: plain VAE loss
+         kl_factor:float|None=None, # multiplies beta (None: `self.kl_factor`, set by KL annealing)
+         lam_factor:float|None=None, # multiplies lam (None: `self.lam_factor`, set by lam annealing)
+        ):
+    "Per-jet training loss of the model's mode."
+    mse, kl, _ = self.parts(x)
+    base = mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl
+    if other is None or self.mode == "beta":
+        return base
+    lam = self.lam * (self.lam_factor if lam_factor is None else lam_factor)
+    if self.mode == "disco":
+        return base + lam * distance_correlation(base, other)
+    mse_o, kl_o, _ = self.parts(other)
+    if self.mode == "kl_oe" and self.kl_oe_per_dim:
+        kl, kl_o = _kl_dims(*self.latent(x)), _kl_dims(*self.latent(other))
+    return base + lam * _oe_term(self.mode, mse, kl, mse_o, kl_o, self.margin)
 
 # %% ../nbs/10_vae_constituents.ipynb #268e5f77
 def anneal_factor(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .core import JetADError
@@ -199,10 +200,12 @@ class ImageVAE(ImageAE):
         mse, kl, _ = self.parts(x)
         return mse + (self.kl_factor if kl_factor is None else kl_factor) * self.beta * kl / x[0].numel()
 
-    def score(self, x) -> dict:
-        "Per-jet scores: {'mse' (or 'ce'), 'kl'} (deterministic: z = mu)."
-        err, kl, _ = self.parts(x)
-        return {self.recon: err, "kl": kl}
+# %% ../nbs/09_vae_images.ipynb #516e8e4e
+@patch
+def score(self:ImageVAE, x) -> dict:
+    "Per-jet scores: {'mse' (or 'ce'), 'kl'} (deterministic: z = mu)."
+    err, kl, _ = self.parts(x)
+    return {self.recon: err, "kl": kl}
 
 # %% ../nbs/09_vae_images.ipynb #f940f867
 def kl_annealing(
