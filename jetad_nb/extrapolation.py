@@ -281,13 +281,13 @@ def template_closure(
     clf_kwargs:dict|None=None, # passed to every `train_classifier` (with the seed)
     use_context:bool=False, # the closure classifiers also see the context (method E's original: features only)
     bins:int=20, # bins of the per-feature ratios
-) -> dict: # {'cr': AUCs, 'sr': AUCs, 'ratios': {'CR': ..., 'SR': ...}} (see `template_ratios`)
+) -> dict: # {'cr', 'sr': AUCs; 'ratios': {'CR', 'SR'} (`template_ratios`); 'cr_template', 'sr_template'}
     "Closure of a template against held-out true background in the CR and in the SR, with per-feature ratios."
     ck, f = dict(clf_kwargs or {}), (lambda e: e) if use_context else x_only
     seed = ck.pop("seed", 0)
     out = {"ratios": {}}
     for key, src, truth in (("cr", "mc_hold", "tb_cr"), ("sr", "mc_sr", "tb_sr")):
-        t, w = model.template(p[src], oversample=oversample)
+        t, w = out[f"{key}_template"] = model.template(p[src], oversample=oversample)
         out[key] = closure_aucs(f(t), w, f(p[truth]), n_runs, seed=seed, **ck)
         out["ratios"][key.upper()] = template_ratios(t, w, p[truth], bins)
     return out
@@ -306,7 +306,7 @@ def template_scores(
     "Closure of a template in the CR and SR (`template_closure`), then its SR template against SR data on the test set."
     ck, f = clf_kwargs or {}, (lambda e: e) if use_context else x_only
     clo = template_closure(model, p, oversample, closure_runs, ck, use_context)
-    tmpl, w = model.template(p["mc_sr"], oversample=oversample)
+    tmpl, w = clo["sr_template"]        # the SR template whose closure was measured is the one the search uses
     return clo, anomaly_scores(f(tmpl), w, f(p["data_sr"]), f(p["test"]), n_ensemble, classifier=classifier, **ck)
 
 # %% ../nbs/14_extrapolation_physics.ipynb #321db7ba

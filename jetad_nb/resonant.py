@@ -381,12 +381,12 @@ def resonant_scan(
     **run_kwargs, # passed to `run_resonant` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
     "Run the resonant methods for each S/B and seed."
-    sp = split_signal(signal)
+    sp, ideal_sr = split_signal(signal), None if ideal is None else regions(ideal, sr, sb)[0]
 
     def point(s_over_b, seed):
         parts = split_background(background, sr, 0.0 if ideal is not None else frac_ideal, frac_test, seed=seed)
         if ideal is not None:
-            parts["ideal"] = regions(ideal, sr, sb)[0]
+            parts["ideal"] = ideal_sr
         data = inject(parts["data"], sp["pool"], s_over_b, [sr[0]], seed=seed, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
         return run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=seed, show_progress=False,

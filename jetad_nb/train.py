@@ -355,8 +355,8 @@ def fit(
     _resume(run, checkpoint if resume else None, epochs)
     name = f"fit {type(model).__name__}"
     bar = progress(total=epochs, initial=min(run.start, epochs), desc=name, unit="epoch", show=show_progress)
+    hook = lr_step_hook(run.opt, lr, lr_steps, epoch_hook)
     for epoch in range(run.start, epochs):
-        hook = lr_step_hook(run.opt, lr, lr_steps, epoch_hook)
         v = _epoch(run, epoch, batch_size, grad_clip, patience, min_delta, hook, loss_kwargs, val_loss_kwargs)
         _end_epoch(run, checkpoint, epoch, after_epoch, bar, v)
         if run.hist.stopped_early:
