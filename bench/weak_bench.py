@@ -3,7 +3,10 @@
 The idealized anomaly detector of the resonant search (SR data with injected signal against a true SR background
 template, features only) is trained with `weak.anomaly_scores(classifier='nn')` and `classifier='hgb'` on the same
 split, for each S/B and seed; the table gives the median max SIC with its 16-84% range over seeds, the ratio
-MLP / HGB and the time of each ensemble. `--noise` repeats one S/B with k Gaussian noise features appended.
+MLP / HGB (of the medians, and the median of the per-seed ratios: both see the same injected signal and test set)
+and the time of each ensemble. `--old` adds the recipe before issue 16 (early stopping on a 20% validation split,
+patience 5, batch 256, lr 1e-3, the best state alone) on the same splits. `--noise` repeats one S/B with k Gaussian
+noise features appended.
 
     python bench/weak_bench.py --events /path/to/lhco_events.h5 --sb 0.003,0.006,0.01 --seeds 0,1,2,3,4
 """
@@ -42,11 +45,15 @@ def idealized_split(bkg, sig, s_over_b, seed, sr=(3300.0, 3700.0), sb=(2800.0, 4
     return x_only(ideal), x_only(data_sr), x_only(test)
 
 
+OLD_RECIPE = dict(val_frac=0.2, epochs=50, batch_size=256, lr=1e-3, patience=5, average_last=1)  # before issue 16
+
+
 def one_point(ideal, data_sr, test, classifier, seed, n_ensemble):
-    "Max SIC and seconds of one ensemble."
+    "Max SIC and seconds of one ensemble ('old': the MLP with `OLD_RECIPE`)."
     t0 = time.perf_counter()
-    s = anomaly_scores(ideal, np.ones(len(ideal)), data_sr, test, n_ensemble, seed=seed, classifier=classifier,
-                       device="cpu")
+    kw = OLD_RECIPE if classifier == "old" else {}
+    s = anomaly_scores(ideal, np.ones(len(ideal)), data_sr, test, n_ensemble, seed=seed,
+                       classifier="nn" if classifier == "old" else classifier, device="cpu", **kw)
     return sic_summary(test.signal.astype(int), s)["max_sic"], time.perf_counter() - t0
 
 
@@ -55,12 +62,17 @@ def summary(rows, by):
     q = lambda v: f"{np.median(v):.2f} [{np.quantile(v, 0.16):.2f}, {np.quantile(v, 0.84):.2f}]"
     out = []
     for key, g in pd.DataFrame(rows).groupby(by):
-        nn, hgb = g[g.classifier == "nn"], g[g.classifier == "hgb"]
-        out.append({by: key, "S in SR": int(g.n_signal.median()), "SR data": int(g.n_data.median()),
-                    "MLP max SIC": q(nn.max_sic), "HGB max SIC": q(hgb.max_sic),
-                    "MLP / HGB (medians)": round(np.median(nn.max_sic) / np.median(hgb.max_sic), 2),
-                    "MLP s": round(nn.seconds.mean(), 1), "HGB s": round(hgb.seconds.mean(), 1),
-                    "time MLP / HGB": round(nn.seconds.mean() / hgb.seconds.mean(), 1)})
+        nn, hgb, old = (g[g.classifier == c].set_index("seed") for c in ("nn", "hgb", "old"))
+        row = {by: key, "S in SR": int(g.n_signal.median()), "SR data": int(g.n_data.median()),
+               "MLP max SIC": q(nn.max_sic), "HGB max SIC": q(hgb.max_sic),
+               "MLP / HGB (medians)": round(np.median(nn.max_sic) / np.median(hgb.max_sic), 2),
+               "MLP / HGB (per seed)": round(np.median(nn.max_sic / hgb.max_sic), 2),
+               "MLP s": round(nn.seconds.mean(), 1), "HGB s": round(hgb.seconds.mean(), 1),
+               "time MLP / HGB": round(nn.seconds.mean() / hgb.seconds.mean(), 1)}
+        if len(old):
+            row |= {"old MLP max SIC": q(old.max_sic),
+                    "old / HGB (per seed)": round(np.median(old.max_sic / hgb.max_sic), 2)}
+        out.append(row)
     return pd.DataFrame(out)
 
 
@@ -72,6 +84,7 @@ def main():
     p.add_argument("--n-ensemble", type=int, default=5, help="members per ensemble")
     p.add_argument("--noise", default="", help="noise-feature counts k for the robustness check (e.g. 0,5,10)")
     p.add_argument("--noise-sb", type=float, default=0.01, help="S/B of the robustness check")
+    p.add_argument("--old", action="store_true", help="also the MLP recipe before issue 16 (OLD_RECIPE)")
     a = p.parse_args()
     torch.set_num_threads(1)
     bkg, sig = read_events_h5(a.events, "qcd"), read_events_h5(a.events, "wprime")
@@ -80,7 +93,7 @@ def main():
     for sb in [float(x) for x in a.sb.split(",")]:
         for seed in seeds:
             ideal, data_sr, test = idealized_split(bkg, sig, sb, seed)
-            for clf in ("nn", "hgb"):
+            for clf in ("nn", "hgb") + (("old",) if a.old else ()):
                 m, sec = one_point(ideal, data_sr, test, clf, seed, a.n_ensemble)
                 rows.append(dict(s_over_b=sb, seed=seed, classifier=clf, max_sic=m, seconds=sec,
                                  n_signal=int(data_sr.signal.sum()), n_data=len(data_sr)))

@@ -34,7 +34,7 @@ from .kinematics import to_ptetaphim
 # %% auto #0
 __all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
            'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate',
-           'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'generate_many', 'make_samples',
+           'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'job_done', 'generate_many', 'make_samples',
            'make_production', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/04_generate.ipynb #4786b43d
@@ -733,6 +733,20 @@ def job_seed(
     "The Pythia seed of job `job` of a run with seed `seed`."
     return (int(seed) * 1000 + int(job)) % 900_000_000 + 1
 
+# %% ../nbs/04_generate.ipynb #60f35cf4
+def job_done(
+    path, # a job's ROOT file
+    n_events:int, # the events the job makes
+) -> bool:
+    "True if the job's file is there, readable and holds its `n_events` events (a file is renamed only when complete)."
+    p = Path(path)
+    if not p.exists():
+        return False
+    try:
+        return open_tree(p, "Delphes").num_entries == n_events
+    except JetADError:
+        return False
+
 # %% ../nbs/04_generate.ipynb #c98a588f
 def generate_many(
     process:str, # one of PROCESSES
@@ -743,6 +757,7 @@ def generate_many(
     workers:int=2, # worker processes of the LocalCluster (1: run here, serially)
     scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
     show_progress:bool|None=None, # progress bar over events
+    resume:bool=False, # keep the job files already there with their number of events (`job_done`): a run continued
     **kwargs, # passed to `generate` (fatjet_min_pt, truth, pt_hat_min, mass, ...)
 ) -> list[Path]:
     "Generate a sample as `n_jobs` ROOT files in parallel with dask.distributed; returns the files in job order."
@@ -753,15 +768,10 @@ def generate_many(
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [dict(process=process, n_events=int(n), out=out_dir / f"{process}_s{seed}_j{i}.root", seed=job_seed(seed, i),
                  show_progress=False, **kwargs) for i, n in enumerate(sizes)]
-    return dask_map(
-        generate,
-        jobs,
-        workers,
-        scheduler,
-        weights=[j["n_events"] for j in jobs],
-        desc=f"generate {process}",
-        show_progress=show_progress,
-    )
+    todo = [j for j in jobs if not (resume and job_done(j["out"], j["n_events"]))]
+    dask_map(generate, todo, workers, scheduler, weights=[j["n_events"] for j in todo], desc=f"generate {process}",
+             show_progress=show_progress)
+    return [j["out"] for j in jobs]
 
 # %% ../nbs/04_generate.ipynb #9a19deec
 TUTORIAL = {
@@ -862,6 +872,12 @@ PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks si
             process="qcd", events=30_000, seed=405, jobs=3, pt_hat_min=800.0, m_hat_min=1800.0, features="resonant"
         ),
     },
+    "lhco_rd_events.h5": {  # R&D statistics: about 220k QCD events in 3.3-3.7 TeV; MPI off, one-pass kT axes
+        "qcd": dict(process="qcd", events=2_600_000, seed=506, jobs=260, pt_hat_min=1000.0, m_hat_min=2400.0,
+                    mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
+        "wprime": dict(process="wprime", events=60_000, seed=502, jobs=6, mpi=False,
+                       det=Detector(tau_axes="onepass_kt"), features="resonant", label=1),
+    },
 }
 
 # %% ../nbs/04_generate.ipynb #6d4bb929
@@ -874,13 +890,13 @@ def _production_sample(
     scheduler:str|None, # address of an existing dask scheduler (overrides workers)
     show_progress:bool|None, # progress bars
 ) -> tuple: # (job ROOT files, attributes of the sample's jet table, label, kind of features or None)
-    "Generate one production sample, scaled, as job ROOT files (no truth collections)."
+    "Generate one production sample, scaled, as job ROOT files (no truth collections); finished jobs are kept."
     cfg = dict(cfg)
     kind, label, lead = cfg.pop("features", None), cfg.pop("label", 0), cfg.pop("n_leading", None)
     process, n, seed, jobs = cfg.pop("process"), cfg.pop("events"), cfg.pop("seed"), cfg.pop("jobs")
     n, jobs = max(1, round(n * scale)), max(1, min(round(jobs * scale), round(n * scale)))
     files = generate_many(process, n, out_dir / "root" / sample, seed=seed, n_jobs=jobs, workers=workers,
-                          scheduler=scheduler, truth=False, show_progress=show_progress, **cfg)
+                          scheduler=scheduler, truth=False, show_progress=show_progress, resume=True, **cfg)
     return files, dict(process=process, events=n, seed=seed, jobs=jobs, n_leading=lead, **cfg), label, kind
 
 # %% ../nbs/04_generate.ipynb #311e6d2e

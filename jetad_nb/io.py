@@ -277,8 +277,8 @@ def _assemble(
     # one sort by (jet, decreasing pT): positive float32 bit patterns order like the values
     bits = np.ascontiguousarray(cands["pt"][gc], dtype=np.float32).view(np.int32).astype(np.int64)
     order = np.argsort((new_id.astype(np.int64) << 32) | (np.iinfo(np.int32).max - bits))
-    counts = np.bincount(new_id, minlength=int(keep.sum()))
-    return jet_table({k: v[keep] for k, v in jets.items()}, {k: v[gc[order]] for k, v in cands.items()}, counts)
+    counts, take = np.bincount(new_id, minlength=int(keep.sum())), gc[order]  # one gather index for every field
+    return jet_table({k: v[keep] for k, v in jets.items()}, {k: v[take] for k, v in cands.items()}, counts)
 
 # %% ../nbs/03_io.ipynb #3cad816d
 def _with_taus(
