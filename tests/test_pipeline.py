@@ -307,3 +307,15 @@ def test_papermill_parses_every_parameter():
         cell = next(c for c in json.loads(p.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
         got = [q.name for q in PythonTranslator.inspect({"source": "".join(cell["source"])})]
         assert got == list(notebook_parameters(p)), p.name
+
+
+def test_lhco_rd_preset_reads_the_rd_production_with_the_issue_split():
+    "The lhco_rd preset reads the R&D-statistics production and splits its SR 55% data, 27% template, 18% test."
+    from jetad_nb.generate import PRODUCTION
+    p = load_preset("lhco_rd")["15_resonant_search"]
+    assert p["data_path"] == "{data}/lhco_rd_events.h5" and set(PRODUCTION["lhco_rd_events.h5"]) == {"qcd", "wprime"}
+    sr = 0.085 * PRODUCTION["lhco_rd_events.h5"]["qcd"]["events"]   # 8.5% of the generated QCD lands in the SR
+    data, ideal, test = (1 - p["frac_ideal"] - p["frac_test"]) * sr, p["frac_ideal"] * sr, p["frac_test"] * sr
+    assert data >= 120_000 and ideal >= 60_000 and test >= 40_000, (data, ideal, test)
+    rd = PRODUCTION["lhco_rd_events.h5"].values()
+    assert all(c["mpi"] is False and c["det"].tau_axes == "onepass_kt" for c in rd)
