@@ -957,20 +957,16 @@ def read_vrnn(
 def _write_constituents(
     f:h5py.File, # an HDF5 file open for writing
     cons:ak.Array, # the constituents of a jet table
-    counts:np.ndarray, # constituents per jet
     compression:str|None, # h5py compression
 ):
-    "Write each constituent field as a (jet, longest jet) dataset, padded with the field's sentinel (else 0)."
-    width = max(int(counts.max(initial=0)), 1)
-    pad = np.arange(width)[None, :] < counts[:, None]
+    "Write each constituent field as one flat dataset: the jets' constituents one after another."
     for k, dt in CONSTITUENT_FIELDS.items():
-        padded = np.full((len(counts), width), CONSTITUENT_SENTINELS.get(k, 0), dtype=dt)
-        padded[pad] = np.asarray(ak.flatten(cons[k]), dtype=dt)
-        f.create_dataset(f"constituents/{k}", data=padded, compression=compression,
-                         shuffle=compression is not None, fletcher32=True, chunks=(min(len(counts), 1024) or 1, width))
+        flat = np.asarray(ak.flatten(cons[k]), dtype=dt)
+        f.create_dataset(f"constituents/{k}", data=flat, compression=compression, shuffle=compression is not None,
+                         fletcher32=True, chunks=(max(min(len(flat), 1 << 16), 1),))
 
 # %% ../nbs/03_io.ipynb #4b97ffb0
-SCHEMA_VERSION = 1  # version of the jet-table layout in HDF5 caches
+SCHEMA_VERSION = 2  # version of the jet-table layout that `write_jets_h5` writes (1: constituents padded per jet)
 
 def write_jets_h5(
     table:ak.Array, # a jet table
@@ -995,35 +991,56 @@ def write_jets_h5(
                 if k != "constituents":
                     f.create_dataset(f"jets/{k}", data=np.asarray(table[k]), fletcher32=True)  # checksums
             f.create_dataset("constituents/counts", data=counts, fletcher32=True)
-            _write_constituents(f, table.constituents, counts, compression)
+            _write_constituents(f, table.constituents, compression)
     return Path(path)
 
 # %% ../nbs/03_io.ipynb #a1c8feef
 def _check_cache(
     f:h5py.File, # an open HDF5 file
     p:Path, # its path, for the message
-):
-    "Raise a JetADError naming the file unless it is a complete jet cache of this schema version."
+) -> int: # the schema version, 1 (padded constituents) or 2 (flat)
+    "Raise a JetADError naming the file unless it is a complete jet cache of a readable schema version."
     if f.attrs.get("jetad_schema") is None:
         raise JetADError(f"{p}: attribute 'jetad_schema' missing; expected a jetad-nb jet cache")
     v = _int_attr(p, f, "jetad_schema")
-    if v != SCHEMA_VERSION:
-        raise JetADError(f"{p}: schema version {v}, expected {SCHEMA_VERSION}; regenerate the cache")
+    if v not in (1, SCHEMA_VERSION):
+        raise JetADError(f"{p}: schema version {v}, expected 1 or {SCHEMA_VERSION}; regenerate the cache")
     keys = [f"jets/{k}" for k in JET_FIELDS] + ["constituents/counts"]
     for k in keys + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
         if k not in f:
             raise JetADError(f"{p}: key '{k}' missing; expected a complete jetad-nb jet cache")
     n, c = f["constituents/counts"], f["constituents/pt"]
     for k in [f"jets/{k}" for k in f["jets"]] + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
-        d = f[k]
-        ok = d.ndim == (1 if k.startswith("jets/") else 2) and d.dtype.kind in "biuf" and len(d) == len(n)
-        if not ok or (k.startswith("constituents/") and d.shape != c.shape):
+        d, jet = f[k], k.startswith("jets/")
+        ok = d.ndim == (1 if jet or v == 2 else 2) and d.dtype.kind in "biuf" and (not jet or len(d) == len(n))
+        if not ok or (not jet and (d.shape != c.shape or (v == 1 and len(d) != len(n)))):
             raise JetADError(f"{p}: '{k}' has shape {d.shape} ({d.dtype}); expected {len(n)} numeric rows like "
                              f"'constituents/counts' (constituents: {c.shape})")
+    return v
 
 # %% ../nbs/03_io.ipynb #b1a25016
+def _read_constituents(
+    f:h5py.File, # an open, checked jet cache
+    p:Path, # its path, for the message
+    v:int, # its schema version
+    start:int, stop:int|None, # the jets to read
+) -> tuple: # ({field: flat array}, counts per jet)
+    "The flat constituent arrays and the counts of jets start ... stop of a schema-1 or schema-2 cache."
+    n_all = f["constituents/counts"][:].astype(np.int64)
+    jets = range(len(n_all))[start:stop]
+    counts, size = n_all[jets.start:jets.stop], f["constituents/pt"].shape[1] if v == 1 else None
+    fits = n_all.max(initial=0) <= size if v == 1 else n_all.sum() == len(f["constituents/pt"])
+    if (n_all < 0).any() or not fits:
+        raise JetADError(f"{p}: 'constituents/counts' do not match the constituent arrays; the cache is damaged")
+    if v == 1:
+        pad = np.arange(size)[None, :] < counts[:, None]
+        return {k: f[f"constituents/{k}"][jets.start:jets.stop][pad] for k in CONSTITUENT_FIELDS}, counts
+    a = int(n_all[:jets.start].sum())
+    return {k: f[f"constituents/{k}"][a:a + int(counts.sum())] for k in CONSTITUENT_FIELDS}, counts
+
+# %% ../nbs/03_io.ipynb #741eb42a
 def read_jets_h5(
-    path, # an HDF5 cache written by `write_jets_h5`
+    path, # an HDF5 cache written by `write_jets_h5` (schema 1 or 2)
     start:int=0, # first jet
     stop:int|None=None, # one past the last jet
 ) -> ak.Array:
@@ -1031,18 +1048,12 @@ def read_jets_h5(
     p = check_file(path, "a jetad-nb HDF5 jet cache")
     with _open_h5(p) as f:
         try:
-            _check_cache(f, p)
-            counts = f["constituents/counts"][start:stop].astype(np.int64)
-            width = f["constituents/pt"].shape[1]
-            if len(counts) and (counts.min() < 0 or counts.max() > width):
-                raise JetADError(f"{p}: 'constituents/counts' outside [0, {width}]; the cache is damaged")
-            pad = np.arange(width)[None, :] < counts[:, None]
+            v = _check_cache(f, p)
+            cons, counts = _read_constituents(f, p, v, start, stop)
             jets = {k: f[f"jets/{k}"][start:stop] for k in f["jets"]}
-            cons = {k: f[f"constituents/{k}"][start:stop][pad] for k in CONSTITUENT_FIELDS}
         except (OSError, RuntimeError, KeyError, ValueError, TypeError) as e:   # damaged data inside the file
             raise JetADError(f"{p}: damaged jet cache ({_first_line(e)})") from None
     return jet_table(jets, cons, counts)
-
 
 # %% ../nbs/03_io.ipynb #0ed933e6
 def jets_h5_params(

@@ -268,7 +268,9 @@ def _replace(f, key, value):
 
 CACHE_EDITS = {
     "schema text": lambda f: f.attrs.__setitem__("jetad_schema", "one"),
-    "schema 2": lambda f: f.attrs.__setitem__("jetad_schema", 2),
+    "schema 3": lambda f: f.attrs.__setitem__("jetad_schema", 3),
+    "schema 1 label on flat arrays": lambda f: f.attrs.__setitem__("jetad_schema", 1),
+    "short constituents": lambda f: _replace(f, "constituents/eta", np.ones(2, "f4")),
     "schema float": lambda f: f.attrs.__setitem__("jetad_schema", 1.5),
     "no counts": lambda f: f.__delitem__("constituents/counts"),
     "no pt": lambda f: f.__delitem__("jets/pt"),
