@@ -5,9 +5,12 @@
 # %% ../nbs/04_generate.ipynb #25b7b176
 from __future__ import annotations
 
+import json
 import tempfile
 import time
+from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import is_dataclass
 from pathlib import Path
 
 import awkward as ak
@@ -34,8 +37,8 @@ from .kinematics import to_ptetaphim
 # %% auto #0
 __all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
            'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate',
-           'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'job_done', 'generate_many', 'make_samples',
-           'make_production', 'mass_mode', 'detector_vs_truth']
+           'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'job_settings', 'job_done', 'generate_job',
+           'generate_many', 'make_samples', 'make_production', 'mass_mode', 'detector_vs_truth']
 
 # %% ../nbs/04_generate.ipynb #4786b43d
 def _wprime(
@@ -734,18 +737,36 @@ def job_seed(
     return (int(seed) * 1000 + int(job)) % 900_000_000 + 1
 
 # %% ../nbs/04_generate.ipynb #60f35cf4
+def job_settings(
+    job:dict, # a generation job: the keyword arguments of `generate` (process, n_events, out, seed, ...)
+) -> str: # canonical JSON of everything but the output path and the progress bar
+    "What made a job's file, as text: two jobs with the same text make the same events."
+    plain = lambda v: asdict(v) if is_dataclass(v) else v   # noqa: E731 (a Detector becomes its fields)
+    return json.dumps({k: plain(v) for k, v in job.items() if k not in ("out", "show_progress")}, sort_keys=True,
+                      default=str)
+
+# %% ../nbs/04_generate.ipynb #3fa1832b
 def job_done(
-    path, # a job's ROOT file
-    n_events:int, # the events the job makes
+    job:dict, # a generation job (see `generate_many`)
 ) -> bool:
-    "True if the job's file is there, readable and holds its `n_events` events (a file is renamed only when complete)."
-    p = Path(path)
-    if not p.exists():
+    "True if the job's file holds its events and its `.json` sidecar the job's settings (both written only when done)."
+    p, side = Path(job["out"]), Path(job["out"]).with_suffix(".json")
+    if not (p.exists() and side.exists()) or side.read_text() != job_settings(job):
         return False
     try:
-        return open_tree(p, "Delphes").num_entries == n_events
+        return open_tree(p, "Delphes").num_entries == job["n_events"]
     except JetADError:
         return False
+
+# %% ../nbs/04_generate.ipynb #ec91df50
+def generate_job(
+    **job, # the keyword arguments of `generate`
+) -> Path:
+    "Run one generation job, then write its settings beside the file (`job_done` reads them)."
+    out = generate(**job)
+    with atomic_path(Path(job["out"]).with_suffix(".json")) as tmp:
+        tmp.write_text(job_settings(job))
+    return out
 
 # %% ../nbs/04_generate.ipynb #c98a588f
 def generate_many(
@@ -757,7 +778,7 @@ def generate_many(
     workers:int=2, # worker processes of the LocalCluster (1: run here, serially)
     scheduler:str|None=None, # address of an existing dask scheduler (overrides workers)
     show_progress:bool|None=None, # progress bar over events
-    resume:bool=False, # keep the job files already there with their number of events (`job_done`): a run continued
+    resume:bool=False, # keep the job files already made with the same settings (`job_done`): a run continued
     **kwargs, # passed to `generate` (fatjet_min_pt, truth, pt_hat_min, mass, ...)
 ) -> list[Path]:
     "Generate a sample as `n_jobs` ROOT files in parallel with dask.distributed; returns the files in job order."
@@ -768,9 +789,10 @@ def generate_many(
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [dict(process=process, n_events=int(n), out=out_dir / f"{process}_s{seed}_j{i}.root", seed=job_seed(seed, i),
                  show_progress=False, **kwargs) for i, n in enumerate(sizes)]
-    todo = [j for j in jobs if not (resume and job_done(j["out"], j["n_events"]))]
-    dask_map(generate, todo, workers, scheduler, weights=[j["n_events"] for j in todo], desc=f"generate {process}",
-             show_progress=show_progress)
+    todo = [j for j in jobs if not (resume and job_done(j))]
+    if todo:   # no cluster is started when every job is done
+        dask_map(generate_job, todo, workers, scheduler, weights=[j["n_events"] for j in todo],
+                 desc=f"generate {process}", show_progress=show_progress)
     return [j["out"] for j in jobs]
 
 # %% ../nbs/04_generate.ipynb #9a19deec

@@ -963,7 +963,7 @@ def _write_constituents(
     for k, dt in CONSTITUENT_FIELDS.items():
         flat = np.asarray(ak.flatten(cons[k]), dtype=dt)
         f.create_dataset(f"constituents/{k}", data=flat, compression=compression, shuffle=compression is not None,
-                         fletcher32=True, chunks=(max(min(len(flat), 1 << 16), 1),))
+                         fletcher32=True, chunks=(min(len(flat), 1 << 16),) if len(flat) else None)
 
 # %% ../nbs/03_io.ipynb #4b97ffb0
 SCHEMA_VERSION = 2  # version of the jet-table layout that `write_jets_h5` writes (1: constituents padded per jet)
@@ -1010,12 +1010,15 @@ def _check_cache(
         if k not in f:
             raise JetADError(f"{p}: key '{k}' missing; expected a complete jetad-nb jet cache")
     n, c = f["constituents/counts"], f["constituents/pt"]
+    if n.ndim != 1 or n.dtype.kind not in "iu":
+        raise JetADError(f"{p}: 'constituents/counts' has shape {n.shape} ({n.dtype}); expected one integer per jet")
     for k in [f"jets/{k}" for k in f["jets"]] + [f"constituents/{k}" for k in CONSTITUENT_FIELDS]:
         d, jet = f[k], k.startswith("jets/")
         ok = d.ndim == (1 if jet or v == 2 else 2) and d.dtype.kind in "biuf" and (not jet or len(d) == len(n))
         if not ok or (not jet and (d.shape != c.shape or (v == 1 and len(d) != len(n)))):
-            raise JetADError(f"{p}: '{k}' has shape {d.shape} ({d.dtype}); expected {len(n)} numeric rows like "
-                             f"'constituents/counts' (constituents: {c.shape})")
+            want = f"{len(n)} numeric rows" if jet or v == 1 else "one number per constituent"
+            raise JetADError(f"{p}: '{k}' has shape {d.shape} ({d.dtype}); expected {want} like 'constituents/counts' "
+                             f"(constituents: {c.shape})")
     return v
 
 # %% ../nbs/03_io.ipynb #b1a25016

@@ -279,7 +279,8 @@ CACHE_EDITS = {
     "2-d eta": lambda f: _replace(f, "jets/eta", np.ones((2, 2), "f4")),
     "narrow constituents": lambda f: _replace(f, "constituents/eta", np.ones((2, 1), "f4")),
     "counts too big": lambda f: _replace(f, "constituents/counts", np.array([2, 10**9], "i4")),
-    "negative counts": lambda f: _replace(f, "constituents/counts", np.array([-1, 3], "i4")),
+    "negative counts": lambda f: _replace(f, "constituents/counts", np.array([-1, 6], "i4")),
+    "2-d counts": lambda f: _replace(f, "constituents/counts", np.array([[2], [3]], "i4")),
     "counts extra row": lambda f: _replace(f, "constituents/counts", np.array([2, 3, 1], "i4")),
     "params not json": lambda f: f.attrs.__setitem__("params", "{not json"),
 }

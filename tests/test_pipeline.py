@@ -319,3 +319,16 @@ def test_lhco_rd_preset_reads_the_rd_production_with_the_issue_split():
     assert data >= 120_000 and ideal >= 60_000 and test >= 40_000, (data, ideal, test)
     rd = PRODUCTION["lhco_rd_events.h5"].values()
     assert all(c["mpi"] is False and c["det"].tau_axes == "onepass_kt" for c in rd)
+
+
+def test_rd_production_jobs_carry_mpi_off_and_onepass_axes(monkeypatch, tmp_path):
+    "The jobs that make_production hands to the cluster switch MPI off in Pythia and use one-pass kT axes."
+    import jetad_nb.generate as g
+    seen = []
+    monkeypatch.setattr(g, "dask_map", lambda fn, jobs, *a, **k: seen.extend(jobs) or [])
+    for sample, cfg in g.PRODUCTION["lhco_rd_events.h5"].items():
+        g._production_sample(sample, cfg, tmp_path, 1e-5, 1, None, False)
+    assert len(seen) == 2 and all(j["det"].tau_axes == "onepass_kt" for j in seen)
+    for j in seen:
+        options = {k: v for k, v in j.items() if k in ("mpi", "pt_hat_min", "m_hat_min")}
+        assert "PartonLevel:MPI = off" in g.pythia_settings(j["process"], j["seed"], **options)
