@@ -85,6 +85,8 @@ def main():
     p.add_argument("--noise", default="", help="noise-feature counts k for the robustness check (e.g. 0,5,10)")
     p.add_argument("--noise-sb", type=float, default=0.01, help="S/B of the robustness check")
     p.add_argument("--old", action="store_true", help="also the MLP recipe before issue 16 (OLD_RECIPE)")
+    p.add_argument("--csv", default="", help="also write the per-point rows here (runs on several cores: one seed set "
+                   "each, then `summary(pd.concat(...), 's_over_b')`)")
     a = p.parse_args()
     torch.set_num_threads(1)
     bkg, sig = read_events_h5(a.events, "qcd"), read_events_h5(a.events, "wprime")
@@ -97,6 +99,8 @@ def main():
                 m, sec = one_point(ideal, data_sr, test, clf, seed, a.n_ensemble)
                 rows.append(dict(s_over_b=sb, seed=seed, classifier=clf, max_sic=m, seconds=sec,
                                  n_signal=int(data_sr.signal.sum()), n_data=len(data_sr)))
+    if a.csv:
+        pd.DataFrame(rows).to_csv(a.csv, index=False)
     print(f"events: {a.events}; idealized AD, {a.n_ensemble} members per ensemble, seeds {a.seeds}")
     print(summary(rows, "s_over_b").to_string(index=False))
     if a.noise:
