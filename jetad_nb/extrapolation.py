@@ -38,7 +38,7 @@ from .weak import x_only
 # %% auto #0
 __all__ = ['CONTEXT', 'FEATURES', 'METHODS', 'event_features', 'distort', 'Transport', 'context_weights', 'Salad', 'Cathode',
            'Feta', 'region_parts', 'fit_template', 'template_closure', 'template_scores', 'bound_scores', 'method_row',
-           'run_methods', 'injection_scan', 'closure_study', 'events_cache']
+           'run_methods', 'injection_scan', 'closure_study', 'file_events', 'events_cache']
 
 # %% ../nbs/14_extrapolation_physics.ipynb #6bc5f0ce
 CONTEXT = ["ht", "met"]
@@ -442,36 +442,54 @@ def closure_study(
         ratios[name] = clo["ratios"]
     return pd.DataFrame(rows), ratios
 
+# %% ../nbs/14_extrapolation_physics.ipynb #fe1c8ae6
+def file_events(
+    path, # one Delphes-format ROOT file
+    is_signal:bool=False, # truth flag stored for its events
+    feature_fn=None, # function (jet table, label=is_signal) -> Events (None: `event_features`)
+    min_pt:float=200.0, # GeV, fat-jet threshold
+) -> Events|None: # None when no event of the file has two fat jets passing
+    "One file's event features (one task of `events_cache`): its two leading fat jets read, then the features."
+    from jetad_nb.io import read_delphes
+    try:
+        table = read_delphes([path], min_pt=min_pt, n_leading=2, label=int(is_signal), show_progress=False)
+    except JetADError as e:
+        if "pass the selection" in str(e):
+            return None
+        raise
+    if not (table["rank"].to_numpy() == 1).any():
+        return None
+    return (feature_fn or event_features)(table, label=is_signal)
+
 # %% ../nbs/14_extrapolation_physics.ipynb #ebeaab7d
 def events_cache(
     samples:dict, # {name: (list of Delphes-format ROOT files or globs, is_signal)}
     out, # output HDF5 file
     min_pt:float=200.0, # GeV, fat-jet threshold
     max_events:int|None=None, # keep at most this many events per sample (the first ones, file by file)
-    show_progress:bool|None=None, # progress bars of the reader
+    show_progress:bool|None=None, # a progress bar over the files of each sample
     feature_fn=None, # function (jet table, label=is_signal) -> Events (None: `event_features`)
-    workers:int=1, # dask worker processes reading the files in parallel (1: serial; see `read_many`)
+    workers:int=1, # dask worker processes reading the files in parallel (1: serial)
     scheduler:str|None=None, # address of an existing dask scheduler
     **attrs, # provenance stored in the file (e.g. context=[...], features=[...] names)
 ):
     "Read Delphes-format files, compute event features of the two leading fat jets, cache them (`write_events_h5`)."
     import glob
 
-    from jetad_nb.io import read_many
+    from jetad_nb.core import dask_map
     out_samples, info = {}, {}
     for name, (files, is_sig) in samples.items():
         pats = [files] if isinstance(files, str) else files
         fl = sorted(f for p in pats for f in (glob.glob(str(p)) or [str(p)]))
-        table = read_many(
-            fl,
-            min_pt=min_pt,
-            n_leading=2,
-            label=int(is_sig),
-            workers=workers,
-            scheduler=scheduler,
-            show_progress=show_progress,
-        )
-        ev = (feature_fn or event_features)(table, label=is_sig)
+        if not fl:
+            raise JetADError(f"samples[{name!r}]: expected at least one ROOT file, got none")
+        jobs = [dict(path=f, is_signal=is_sig, feature_fn=feature_fn, min_pt=min_pt) for f in fl]
+        parts = dask_map(file_events, jobs, workers, scheduler, desc=f"{name}: {len(fl)} files",
+                         show_progress=show_progress)
+        parts = [e for e in parts if e is not None]
+        if not parts:
+            raise JetADError(f"samples[{name!r}]: no event of its {len(fl)} files has two fat jets above {min_pt} GeV")
+        ev = Events.concat(*parts)
         out_samples[name] = ev[:max_events] if max_events else ev
         info[name] = {"files": [str(f).rsplit("/", 1)[-1] for f in fl], "events": len(out_samples[name])}
     names = {} if feature_fn is None else {"feature_fn": getattr(feature_fn, "__name__", "custom")}

@@ -894,7 +894,7 @@ PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks si
             process="qcd", events=30_000, seed=405, jobs=3, pt_hat_min=800.0, m_hat_min=1800.0, features="resonant"
         ),
     },
-    "lhco_rd_events.h5": {  # R&D statistics: about 240k QCD events in 3.3-3.7 TeV; MPI off, one-pass kT axes
+    "lhco_rd_events.h5": {  # R&D statistics: 231k QCD events in 3.3-3.7 TeV; MPI off, one-pass kT axes
         "qcd": dict(process="qcd", events=2_800_000, seed=506, jobs=280, pt_hat_min=1000.0, m_hat_min=2400.0,
                     mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
         "wprime": dict(process="wprime", events=120_000, seed=502, jobs=12, mpi=False,

@@ -62,9 +62,10 @@ SAMPLE_HASHES = {  # file of data/ -> first 16 hex digits of its `array_hash` (t
     "w.h5": "8c791dff1e0919ab", "w.root": "9d35bdbe100bbaa7", "wprime.h5": "400fc58e1b4413a7",
     "wprime.root": "555cbd32a7651f93", "hv.h5": "bebedfb5c960e829", "hv.root": "c4f7261cb46e27f5",
     "h4q.h5": "d9a89fc3d3eb09a0", "h4q.root": "0a9983e4bad2deee",
+    "lhco_rd_events.h5": "45bc3a32d3073a9c",
 }
-SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "resonant_production.csv", "extrapolation_production.csv",
-                "README.md")   # in the wheel as is
+SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "lhco_rd_events.h5", "resonant_production.csv",
+                "resonant_rd.csv", "extrapolation_production.csv", "README.md")   # in the wheel as is
 
 # %% ../nbs/16_run.ipynb #075e6d22
 def _h5_arrays(
@@ -177,7 +178,8 @@ def copy_notebooks(
     return out
 
 # %% ../nbs/16_run.ipynb #a9e095fd
-_TYPE_HINTS = {"device": "str", "signal_paths": "dict", "pt_window": "list"}   # parameters whose default is None
+_TYPE_HINTS = {  # parameters whose default is None
+    "device": "str", "signal_paths": "dict", "pt_window": "list", "cwola_sb": "list"}
 
 def _type_of(
     name:str, # the parameter's name
@@ -342,9 +344,9 @@ def _substitute(
     value, # a parameter value
     data_dir_:str, # the production data folder
 ):
-    "Replace '{data}' in strings (also inside lists and dicts) by the production data folder."
+    "Replace '{data}' (the production data folder) and '{samples}' (`data_dir()`) in strings, lists and dicts."
     if isinstance(value, str):
-        return value.replace("{data}", data_dir_)
+        return value.replace("{data}", data_dir_).replace("{samples}", str(data_dir()))
     if isinstance(value, (list, tuple)):
         return [_substitute(v, data_dir_) for v in value]
     if isinstance(value, dict):

@@ -313,12 +313,26 @@ def test_lhco_rd_preset_reads_the_rd_production_with_the_issue_split():
     "The lhco_rd preset reads the R&D-statistics production and splits its SR 55% data, 27% template, 18% test."
     from jetad_nb.generate import PRODUCTION
     p = load_preset("lhco_rd")["15_resonant_search"]
-    assert p["data_path"] == "{data}/lhco_rd_events.h5" and set(PRODUCTION["lhco_rd_events.h5"]) == {"qcd", "wprime"}
-    sr = 0.085 * PRODUCTION["lhco_rd_events.h5"]["qcd"]["events"]   # 8.5% of the generated QCD lands in the SR
+    assert p["data_path"] == "{samples}/lhco_rd_events.h5" and set(PRODUCTION["lhco_rd_events.h5"]) == {"qcd", "wprime"}
+    sr = 0.0825 * PRODUCTION["lhco_rd_events.h5"]["qcd"]["events"]   # 8.25% of the generated QCD lands in the SR
     data, ideal, test = (1 - p["frac_ideal"] - p["frac_test"]) * sr, p["frac_ideal"] * sr, p["frac_test"] * sr
     assert data >= 120_000 and ideal >= 60_000 and test >= 40_000, (data, ideal, test)
     rd = PRODUCTION["lhco_rd_events.h5"].values()
     assert all(c["mpi"] is False and c["det"].tau_axes == "onepass_kt" for c in rd)
+
+
+def test_shipped_rd_events_meet_the_rd_statistics():
+    "The shipped lhco_rd_events.h5 holds the SR statistics the issue asks for, with sidebands and W' signal."
+    from jetad_nb.core import data_dir
+    from jetad_nb.io import read_events_h5
+    p = load_preset("lhco_rd")["15_resonant_search"]
+    qcd, wp = (read_events_h5(data_dir() / "lhco_rd_events.h5", s) for s in ("qcd", "wprime"))
+    mjj = qcd.c[:, 0]
+    sr, sb = ((mjj > 3300) & (mjj < 3700)).sum(), ((mjj > 2800) & (mjj < 3300) | (mjj > 3700) & (mjj < 4400)).sum()
+    assert sr * (1 - p["frac_ideal"] - p["frac_test"]) >= 120_000 and sr * p["frac_ideal"] >= 60_000, sr
+    assert sr * p["frac_test"] >= 40_000 and sb > 2 * sr, (sr, sb)
+    assert wp.signal.all() and ((wp.c[:, 0] > 3300) & (wp.c[:, 0] < 3700)).sum() >= 40_000
+    assert not qcd.signal.any() and mjj.min() >= 2800 and mjj.max() <= 4400
 
 
 def test_rd_production_jobs_carry_mpi_off_and_onepass_axes(monkeypatch, tmp_path):
