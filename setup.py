@@ -38,8 +38,8 @@ dev_requirements = (cfg.get('dev_requirements') or '').split()
 # The wheel carries the notebooks (jetad_nb/nbs/, with their images) and the data files that are not made from a
 # few thousand events (jetad_nb/data/; the same list as jetad_nb.run.SHIPPED_DATA): `jetad run` and `jetad lab`
 # work from any folder after `pip install`, and make the tutorial samples on first use (jetad_nb.run.tutorial_data).
-SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "lhco_rd_events.h5", "resonant_production.csv",
-                "resonant_rd.csv", "extrapolation_production.csv", "README.md")
+SHIPPED_DATA = ("extrapolation.h5", "lhco_events.h5", "lhco_rd_events.h5", "lhco_rd_ideal_events.h5",
+                "resonant_production.csv", "resonant_rd.csv", "extrapolation_production.csv", "README.md")
 
 
 class BuildWithNotebooks(build_py):

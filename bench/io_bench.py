@@ -97,14 +97,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--compression", default="zstd", help="the file's codec: zstd (the writer's default), lz4, zlib")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         chunk = 5000
         gen = [synthetic_events(min(chunk, a.events - s), seed=s) for s in range(0, a.events, chunk)]
-        linked = io.write_delphes(d / "linked.root", gen)
+        linked = io.write_delphes(d / "linked.root", gen, compression=a.compression)
         bare = io.write_delphes(
-            d / "bare.root", [{k: v for k, v in g.items() if k != "FatJetConstituent"} for g in gen]
+            d / "bare.root", [{k: v for k, v in g.items() if k != "FatJetConstituent"} for g in gen],
+            compression=a.compression,
         )
         rows = []
         for name, f in (("with stored links", linked), ("Delta R matching", bare)):

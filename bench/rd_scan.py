@@ -7,7 +7,9 @@ template / 18% test, flows of 4 MAF layers x 128-128 (at most 100 epochs, batch 
 and the boosted trees side by side on the same flow (`classifier=["nn", "hgb"]`).
 Unlike `jetad run --preset lhco_rd --only 15`, it runs only the scan (no walkthrough flow, no noise check), and it
 appends each (S/B, seed) point's rows to the CSV as soon as the point is done, so several processes (one core
-each) can share a scan and an interrupted scan keeps its finished points:
+each) can share a scan and an interrupted scan keeps its finished points. `--ideal FILE` adds the SR events of an
+extra background (PRODUCTION's `lhco_rd_ideal_events.h5`, generated around the SR) to the idealized template,
+leaving the data and test sets as they are:
 
     OMP_NUM_THREADS=1 python bench/rd_scan.py --sb 0.006 --seeds 0,1 --csv rd_scan.csv
     python bench/rd_scan.py --summary rd_scan.csv
@@ -39,11 +41,12 @@ def settings():
     return p | {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 40, "batch_size": 256}
 
 
-def run(sb_values, seeds, csv, events, methods, cwola_sb):
+def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path=""):
     "Run the points one by one; append each point's rows (with CWoLa's SB edges in GeV) to the CSV."
     p = settings()
     bkg, sig = read_search_events(events, None, "qcd", "wprime")
     pre = Preprocess.fit(bkg, p["sr"], p["sb"])
+    ideal = pre(read_search_events(ideal_path, None, "qcd", None)[0]) if ideal_path else None
     cw = tuple(pre.cs(np.array([[cwola_sb[0]], [cwola_sb[1]]], float))[:, 0])
     training = training_kwargs(p["clf_epochs"], p["flow_epochs"], p["batch_size"], "cpu", p["flow_hidden"],
                                p["flow_transforms"], classifier="nn")
@@ -53,9 +56,11 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb):
             res, _ = resonant_scan(pre(bkg), pre(sig), pre.edges("sr"), pre.edges("sb"), [s_over_b], [seed],
                                    p["frac_ideal"], p["frac_test"], cwola_sb=cw, methods=methods,
                                    n_ensemble=p["n_ensemble"],
-                                   oversample=p["oversample"], show_progress=False,
+                                   oversample=p["oversample"], show_progress=False, ideal=ideal, ideal_join=True,
                                    **(training | {"classifier": ["nn", "hgb"]}))
             res = res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}")
+            if Path(csv).exists():   # appended rows keep the file's columns
+                res = res.reindex(columns=pd.read_csv(csv, nrows=0).columns)
             res.to_csv(csv, mode="a", header=not Path(csv).exists(), index=False)
             print(f"S/B {s_over_b}, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -81,6 +86,8 @@ def main():
     a.add_argument("--methods", default="", help="comma-separated subset of the methods (default: the preset's)")
     a.add_argument("--cwola-sb", default="", help="CWoLa hunting's SB edges in GeV, e.g. 2800,4400 (default: the "
                    "preset's cwola_sb, the original's SR +- 200 GeV)")
+    a.add_argument("--ideal", default="", help="an events cache of extra background whose SR events join the "
+                   "idealized template (e.g. PRODUCTION's lhco_rd_ideal_events.h5); the data stay the same")
     a.add_argument("--summary", default="", help="only print the summary of this CSV")
     args = a.parse_args()
     if args.summary:
@@ -90,7 +97,7 @@ def main():
     methods = args.methods.split(",") if args.methods else p["methods"]
     cwola_sb = [float(x) for x in args.cwola_sb.split(",")] if args.cwola_sb else p["cwola_sb"]
     run([float(x) for x in args.sb.split(",")], [int(s) for s in args.seeds.split(",")], args.csv, args.events,
-        methods, cwola_sb)
+        methods, cwola_sb, args.ideal)
 
 
 if __name__ == "__main__":

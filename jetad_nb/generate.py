@@ -131,12 +131,13 @@ def _h4q(
 def _qcd(
     pt_hat_min:float=450.0, # GeV, minimum pT of the hard scattering
     m_hat_min:float=0.0, # GeV, minimum invariant mass of the hard scattering (0: no cut)
+    m_hat_max:float=0.0, # GeV, maximum invariant mass of the hard scattering (0: no cut)
     **_, # options of other processes, ignored
 ) -> list[str]:
     "Pythia settings of hard QCD 2 -> 2."
     return ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pt_hat_min}"] + (
-        [f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else []
-    )
+        [f"PhaseSpace:mHatMin = {m_hat_min}"] if m_hat_min else []) + (
+        [f"PhaseSpace:mHatMax = {m_hat_max}"] if m_hat_max else [])
 
 # %% ../nbs/04_generate.ipynb #6c21878d
 _HADRONIC_W = ["24:onMode = off", "24:onIfAny = 1 2 3 4 5"]   # W -> quarks only
@@ -171,7 +172,7 @@ def pythia_settings(
     process:str, # one of PROCESSES
     seed:int=1, # Pythia random seed (1 ... 900 000 000)
     mpi:bool=True, # multiparton interactions (False: `PartonLevel:MPI = off`, as the LHC Olympics R&D samples)
-    **options, # process options: pt_hat_min (not hv/wprime), m_hat_min (qcd, qcd_mc), mass (hv), mx/my, mh/ma
+    **options, # process options: pt_hat_min (not hv/wprime), m_hat_min/m_hat_max (qcd, qcd_mc), mass (hv), mx/my, mh/ma
 ) -> list[str]:
     "The Pythia settings strings of a process."
     if process not in PROCESSES:
@@ -899,6 +900,10 @@ PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks si
                     mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
         "wprime": dict(process="wprime", events=120_000, seed=502, jobs=12, mpi=False,
                        det=Detector(tau_axes="onepass_kt"), features="resonant", label=1),
+    },
+    "lhco_rd_ideal_events.h5": {  # extra SR background for the idealized template, generated around the SR
+        "qcd": dict(process="qcd", events=1_000_000, seed=508, jobs=100, pt_hat_min=1000.0, m_hat_min=2800.0,
+                    m_hat_max=4600.0, mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
     },
 }
 

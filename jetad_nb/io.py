@@ -536,15 +536,21 @@ def constituent_sum(
     return np.hypot(s[0], s[1]), np.sqrt(np.clip(s[3]**2 - s[0]**2 - s[1]**2 - s[2]**2, 0, None))
 
 # %% ../nbs/03_io.ipynb #46c4d39c
+_ROOT_CODECS = {"zstd": uproot.ZSTD, "lz4": uproot.LZ4, "zlib": uproot.ZLIB}
+
 def write_delphes(
     path, # output .root file (written atomically)
     chunks, # a dict {collection: awkward records per event}, or an iterable of such dicts (one per chunk)
     tree:str="Delphes", # tree name
+    compression:str|None="zstd", # 'zstd' (level 1), 'lz4', 'zlib' (ROOT's classic default) or None
 ) -> Path:
     "Write collections of per-event records as a Delphes-format ROOT tree with uproot."
+    if compression is not None and compression not in _ROOT_CODECS:
+        raise JetADError(f"compression: expected one of {', '.join(_ROOT_CODECS)} or None, got {compression!r}")
+    codec = None if compression is None else _ROOT_CODECS[compression](1)
     chunks = [chunks] if isinstance(chunks, dict) else chunks
     with atomic_path(path) as tmp:
-        with uproot.recreate(tmp) as f:
+        with uproot.recreate(tmp, compression=codec) as f:
             for i, cols in enumerate(chunks):
                 if i == 0:
                     f.mktree(tree, {k: v.type.content for k, v in cols.items()},

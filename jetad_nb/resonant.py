@@ -80,7 +80,7 @@ def read_search_events(
     paths, # one file or a list of files of the same format
     fmt:str|None=None, # 'events', 'lhco_features', 'cathode_npy' or 'lhco' (None: `detect_format` of the first file)
     background="qcd", # events caches: the background group, or a list of groups to join
-    signal:str="wprime", # events caches: the signal group
+    signal:str|None="wprime", # events caches: the signal group (None: none, e.g. an extra background file)
     master_key=None, # LHCO black box: its master-key file (one 0/1 per event; see `read_lhco`)
 ) -> tuple: # (background Events, signal Events); the signal is empty for files without labels
     "The resonant search's events from an events cache, LHCO features, CATHODE arrays or LHCO particle files."
@@ -91,7 +91,7 @@ def read_search_events(
     if fmt == "events":
         groups = [background] if isinstance(background, str) else background
         bkg = Events.concat(*(read_events_h5(f, g) for f in files for g in groups))
-        return bkg, Events.concat(*(read_events_h5(f, signal) for f in files))
+        return bkg, bkg[:0] if signal is None else Events.concat(*(read_events_h5(f, signal) for f in files))
     if fmt == "lhco":
         tables = (read_lhco(f, n_leading=2, master_key=master_key, show_progress=False) for f in files)
         ev = Events.concat(*(resonant_features(t) for t in tables))
@@ -316,7 +316,7 @@ def resonant_row(
     seconds:float, # time the method took
     p:dict, # `resonant_parts` of the data set
 ) -> dict:
-    "One row of the per-method summary: flow AUC, `sic_summary`, time, and the sizes of the SR and SB samples."
+    "One row of the per-method summary: flow AUC, `sic_summary`, time, and the sizes of every sample."
     n_sig = int(p["data_sr"].signal.sum())
     n_bkg = len(p["data_sr"]) - n_sig
     return {
@@ -329,6 +329,7 @@ def resonant_row(
         "s_over_sqrt_b": n_sig / np.sqrt(max(n_bkg, 1)),
         "n_data_sb": len(p["data_sb"]),
         "n_cwola_sb": len(p["cwola_sb"]),
+        "n_ideal_sr": len(p["ideal_sr"]),
         "n_test_bkg": int((labels == 0).sum()),
         "n_test_sig": int(labels.sum()),
     }
@@ -385,6 +386,7 @@ def resonant_scan(
     frac_ideal:float=0.25, # share of the SR background for the idealized template
     frac_test:float=0.25, # share of the SR background for the test set
     ideal:Events|None=None, # extra background (scaled) whose SR events are the idealized template (frac_ideal: 0)
+    ideal_join:bool=False, # True: the extra SR events join the frac_ideal template (the data stay as without them)
     show_progress:bool|None=None, # progress bar over the (S/B, seed) points
     **run_kwargs, # passed to `run_resonant` (methods, n_ensemble, oversample, clf_kwargs, flow_kwargs, flow_arch)
 ) -> tuple: # (results DataFrame with s_over_b and seed columns, {(s_over_b, seed): {method: (labels, scores)}})
@@ -392,9 +394,10 @@ def resonant_scan(
     sp, ideal_sr = split_signal(signal), None if ideal is None else regions(ideal, sr, sb)[0]
 
     def point(s_over_b, seed):
-        parts = split_background(background, sr, 0.0 if ideal is not None else frac_ideal, frac_test, seed=seed)
+        keep = frac_ideal if ideal is None or ideal_join else 0.0
+        parts = split_background(background, sr, keep, frac_test, seed=seed)
         if ideal is not None:
-            parts["ideal"] = ideal_sr
+            parts["ideal"] = Events.concat(parts["ideal"], ideal_sr) if ideal_join else ideal_sr
         data = inject(parts["data"], sp["pool"], s_over_b, [sr[0]], seed=seed, sr_upper=[sr[1]])
         test = Events.concat(parts["test"], sp["test"])
         return run_resonant(data, parts["ideal"], test, sp["train"], sr, sb, seed=seed, show_progress=False,

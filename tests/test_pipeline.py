@@ -346,3 +346,29 @@ def test_rd_production_jobs_carry_mpi_off_and_onepass_axes(monkeypatch, tmp_path
     for j in seen:
         options = {k: v for k, v in j.items() if k in ("mpi", "pt_hat_min", "m_hat_min")}
         assert "PartonLevel:MPI = off" in g.pythia_settings(j["process"], j["seed"], **options)
+
+
+def test_rd_ideal_production_generates_around_the_sr_as_the_rd_production(monkeypatch, tmp_path):
+    "The extra idealized background: the R&D production's settings, but mHat within 2.8-4.6 TeV around the SR."
+    import jetad_nb.generate as g
+    seen = []
+    monkeypatch.setattr(g, "dask_map", lambda fn, jobs, *a, **k: seen.extend(jobs) or [])
+    (cfg,) = g.PRODUCTION["lhco_rd_ideal_events.h5"].values()
+    rd = g.PRODUCTION["lhco_rd_events.h5"]["qcd"]
+    assert cfg["seed"] != rd["seed"] and cfg["m_hat_min"] < 3300 - 400 and cfg["m_hat_max"] > 3700 + 800
+    g._production_sample("qcd", cfg, tmp_path, 1e-5, 1, None, False)
+    (j,) = seen
+    options = {k: v for k, v in j.items() if k in ("mpi", "pt_hat_min", "m_hat_min", "m_hat_max")}
+    s = g.pythia_settings(j["process"], j["seed"], **options)
+    assert {"PartonLevel:MPI = off", "PhaseSpace:mHatMin = 2800.0", "PhaseSpace:mHatMax = 4600.0"} <= set(s)
+    assert j["det"] == rd["det"] and j["pt_hat_min"] == rd["pt_hat_min"]
+
+
+def test_shipped_rd_ideal_events_are_sr_background_for_the_template():
+    "The shipped extra idealized background: SR events only, no signal, more than doubling the split's 62k template."
+    from jetad_nb.core import data_dir
+    from jetad_nb.resonant import read_search_events
+    bkg, sig = read_search_events(data_dir() / "lhco_rd_ideal_events.h5", signal=None)
+    mjj = bkg.c[:, 0]
+    assert len(sig) == 0 and not bkg.signal.any() and mjj.min() >= 3300 and mjj.max() <= 3700
+    assert len(bkg) > 2 * 0.27 * 230_977, len(bkg)
