@@ -9,7 +9,9 @@ Unlike `jetad run --preset lhco_rd --only 15`, it runs only the scan (no walkthr
 appends each (S/B, seed) point's rows to the CSV as soon as the point is done, so several processes (one core
 each) can share a scan and an interrupted scan keeps its finished points. `--ideal FILE` adds the SR events of an
 extra background (PRODUCTION's `lhco_rd_ideal_events.h5`, generated around the SR) to the idealized template,
-leaving the data and test sets as they are:
+leaving the data and test sets as they are. The classifiers see the features in physical units (the notebook's
+default `clf_inputs`; `--inputs scaled`: the flows' logit-scaled features, as before issue 16's fix); each row
+says which in `clf_inputs`:
 
     OMP_NUM_THREADS=1 python bench/rd_scan.py --sb 0.006 --seeds 0,1 --csv rd_scan.csv
     python bench/rd_scan.py --summary rd_scan.csv
@@ -38,10 +40,21 @@ from jetad_nb.weak import training_kwargs
 def settings():
     "The lhco_rd preset's parameters of 15_resonant_search, with the notebook's other defaults it relies on."
     p = load_preset("lhco_rd")["15_resonant_search"]
-    return p | {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 40, "batch_size": 256}
+    return {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 40, "batch_size": 256,
+            "clf_inputs": "physical"} | p
 
 
-def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path=""):
+def append_rows(res, csv):
+    "Append rows to the CSV; a column the file lacks is added (its old rows get NaN there)."
+    if Path(csv).exists():
+        old = pd.read_csv(csv)
+        if set(res.columns) - set(old.columns):
+            return pd.concat([old, res], ignore_index=True).to_csv(csv, index=False)
+        res = res.reindex(columns=old.columns)
+    res.to_csv(csv, mode="a", header=not Path(csv).exists(), index=False)
+
+
+def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path="", inputs="physical", classifiers=("nn", "hgb")):
     "Run the points one by one; append each point's rows (with CWoLa's SB edges in GeV) to the CSV."
     p = settings()
     bkg, sig = read_search_events(events, None, "qcd", "wprime")
@@ -50,6 +63,7 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path=""):
     cw = tuple(pre.cs(np.array([[cwola_sb[0]], [cwola_sb[1]]], float))[:, 0])
     training = training_kwargs(p["clf_epochs"], p["flow_epochs"], p["batch_size"], "cpu", p["flow_hidden"],
                                p["flow_transforms"], classifier="nn")
+    training["inputs"] = pre.physical if inputs == "physical" else None
     for s_over_b in sb_values:
         for seed in seeds:
             t0 = time.perf_counter()
@@ -57,11 +71,9 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path=""):
                                    p["frac_ideal"], p["frac_test"], cwola_sb=cw, methods=methods,
                                    n_ensemble=p["n_ensemble"],
                                    oversample=p["oversample"], show_progress=False, ideal=ideal, ideal_join=True,
-                                   **(training | {"classifier": ["nn", "hgb"]}))
-            res = res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}")
-            if Path(csv).exists():   # appended rows keep the file's columns
-                res = res.reindex(columns=pd.read_csv(csv, nrows=0).columns)
-            res.to_csv(csv, mode="a", header=not Path(csv).exists(), index=False)
+                                   **(training | {"classifier": list(classifiers)}))
+            res["method"] = [m if "(" in m else f"{m} ({c})" for m, c in zip(res.method, res.classifier)]
+            append_rows(res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}", clf_inputs=inputs), csv)
             print(f"S/B {s_over_b}, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
@@ -70,6 +82,8 @@ def summary(csv):
     d = pd.read_csv(csv)
     q = lambda v: f"{np.median(v):.1f} [{np.quantile(v, 0.16):.1f}, {np.quantile(v, 0.84):.1f}] ({len(v)})"
     d["method"] = [m.replace("cwola", f"cwola {e}") for m, e in zip(d.method, d.get("cwola_sb", [""] * len(d)))]
+    inp = d.get("clf_inputs", pd.Series(["scaled"] * len(d))).fillna("scaled")   # rows before the column: scaled
+    d["method"] = [m + (", physical inputs" if i == "physical" else "") for m, i in zip(d.method, inp)]
     t = d.groupby(["method", "s_over_b"]).max_sic.apply(q).unstack()
     t["paper at 0.64%"] = [CATHODE_PAPER_SIC.get(m.split(" ")[0], np.nan) for m in t.index]
     print(t.to_string())
@@ -88,6 +102,9 @@ def main():
                    "preset's cwola_sb, the original's SR +- 200 GeV)")
     a.add_argument("--ideal", default="", help="an events cache of extra background whose SR events join the "
                    "idealized template (e.g. PRODUCTION's lhco_rd_ideal_events.h5); the data stay the same")
+    a.add_argument("--inputs", default="", choices=["", "physical", "scaled"], help="classifier inputs (default: "
+                   "the notebook's clf_inputs, physical units; 'scaled': the flows' logit-scaled features)")
+    a.add_argument("--classifiers", default="nn,hgb", help="nn, hgb or both (comma-separated)")
     a.add_argument("--summary", default="", help="only print the summary of this CSV")
     args = a.parse_args()
     if args.summary:
@@ -97,7 +114,7 @@ def main():
     methods = args.methods.split(",") if args.methods else p["methods"]
     cwola_sb = [float(x) for x in args.cwola_sb.split(",")] if args.cwola_sb else p["cwola_sb"]
     run([float(x) for x in args.sb.split(",")], [int(s) for s in args.seeds.split(",")], args.csv, args.events,
-        methods, cwola_sb, args.ideal)
+        methods, cwola_sb, args.ideal, args.inputs or p["clf_inputs"], args.classifiers.split(","))
 
 
 if __name__ == "__main__":

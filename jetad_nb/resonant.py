@@ -178,6 +178,12 @@ class Preprocess:
         "Scaled events."
         return Events(self.cs(ev.c), self.xs(ev.x), ev.signal)
 
+    def physical(self, x) -> np.ndarray:
+        "Scaled features back in physical units (GeV, ratios), for the classifiers; extra columns pass unchanged."
+        x = np.asarray(x)
+        d = len(self.xs.lo)
+        return np.c_[self.xs.inverse(x[:, :d]), x[:, d:]]
+
     def edges(self, which:str="sr") -> tuple:
         "The SR or SB edges in scaled context units."
         lo, hi = self.cs(np.array([[getattr(self, which)[0]], [getattr(self, which)[1]]]))[:, 0]
@@ -353,14 +359,14 @@ def run_resonant(
     flow_arch:dict|None=None, # passed to `Flow` (transforms, hidden)
     classifier="nn", # the SR classifier of every method: 'nn', 'hgb' (see `anomaly_scores`), or a list of both
     cwola_sb:tuple|None=None, # outer edges of CWoLa hunting's SB (scaled; None: sb; the original: SR +- 200 GeV)
+    inputs=None, # map of the scaled features to the classifiers' inputs, e.g. `Preprocess.physical` (None: scaled)
     show_progress:bool|None=None, # a progress bar over methods
 ) -> tuple: # (per-method summary DataFrame, {method: (labels, scores)})
     "Run CATHODE, CWoLa hunting, the idealized AD and the supervised bound on one data set; score the SR test set."
     check_methods(methods, RESONANT_METHODS)
     ck = {"seed": seed} | (clf_kwargs or {})
     p = resonant_parts(data, ideal, test, sig_train, sr, sb, cwola_sb)
-    y = p["test_sr"].signal.astype(int)
-    rows, curves = [], {}
+    y, rows, curves = p["test_sr"].signal.astype(int), [], {}
     clfs = [classifier] if isinstance(classifier, str) else list(classifier)
     for name in progress(methods, desc="methods", show=show_progress):
         t0, flow_auc, tmpl = time.perf_counter(), float("nan"), None
@@ -370,7 +376,7 @@ def run_resonant(
         x0, x1, xt, t_shared = x_only(bkg), x_only(sig), x_only(p["test_sr"]), time.perf_counter() - t0
         for clf in clfs:
             t1, key = time.perf_counter(), name if len(clfs) == 1 else f"{name} ({clf})"
-            curves[key] = (y, anomaly_scores(x0, np.ones(len(bkg)), x1, xt, n_ensemble, classifier=clf, **ck))
+            curves[key] = (y, anomaly_scores(x0, None, x1, xt, n_ensemble, classifier=clf, inputs=inputs, **ck))
             row = resonant_row(key, flow_auc, y, curves[key][1], t_shared + time.perf_counter() - t1, p)
             rows.append(row | {"classifier": clf})
     return pd.DataFrame(rows), curves
@@ -418,6 +424,7 @@ def blackbox_scores(
     flow_kwargs:dict|None=None, # passed to `train_density`
     flow_arch:dict|None=None, # passed to `Flow`
     classifier:str="nn", # 'nn' or 'hgb' (see `anomaly_scores`)
+    inputs=None, # map of the scaled features to the classifiers' inputs, e.g. `Preprocess.physical` (None: scaled)
 ) -> np.ndarray: # the score of every event; NaN outside the SB window
     "Anomaly scores of observed data without truth, k-folded over the SR and SB so that no event scores itself."
     if method not in ("cwola", "cathode"):
@@ -435,7 +442,7 @@ def blackbox_scores(
         bkg = tmpl if method == "cathode" else data[train & ~in_sr]
         ck = {"seed": seed * n_folds + k} | (clf_kwargs or {})
         scores[held] = anomaly_scores(x_only(bkg), np.ones(len(bkg)), x_only(data[train & in_sr]), x_only(data[held]),
-                                      n_ensemble, classifier=classifier, **ck)
+                                      n_ensemble, classifier=classifier, inputs=inputs, **ck)
     return scores
 
 # %% ../nbs/15_resonant_search.ipynb #c6a7ac59

@@ -125,19 +125,24 @@ def split_signal(
 
 # %% ../nbs/12_weak_supervision.ipynb #ae4839f6
 class Classifier(nn.Module):
-    "MLP with a logit output and a per-event weighted BCE loss."
+    "MLP with a logit output and a per-event weighted BCE loss; inputs are standardised by fixed `shift` and `scale`."
     def __init__(self,
                  n_in:int, # input columns
                  hidden:tuple=(64, 64, 64), # hidden widths
+                 shift=None, # (n_in,) subtracted from every input (None: 0)
+                 scale=None, # (n_in,) then divided into it (None: 1)
                 ):
         super().__init__()
         dims, layers = (n_in, *hidden), []
         for a, b in zip(dims[:-1], dims[1:]):
             layers += [nn.Linear(a, b), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.Linear(dims[-1], 1))
+        as_t = lambda v, d: torch.full((n_in,), float(d)) if v is None else torch.as_tensor(v, dtype=torch.float32)
+        self.register_buffer("shift", as_t(shift, 0.0))
+        self.register_buffer("scale", as_t(scale, 1.0))
 
     def forward(self, x):
-        return self.net(x).squeeze(-1)
+        return self.net((x - self.shift) / self.scale).squeeze(-1)
 
     def loss(self, x, y, w):
         "Per-event weighted binary cross-entropy."
@@ -230,6 +235,7 @@ def train_classifier(
     seed:int=0, # seed of the split, the initialisation and the batches
     device=None, # torch device
     show_progress:bool|None=False, # progress bar over epochs
+    standardize:bool=True, # the network sees its inputs standardised by the mean and std of the training events
 ) -> Classifier|Snapshots:
     "Train a weighted, class-balanced classifier of x1 against x0; by default the average of its last 10 epochs."
     if patience is not None and val_frac <= 0:
@@ -240,7 +246,8 @@ def train_classifier(
     idx = np.random.default_rng(seed).permutation(len(x))
     nv = int(val_frac * len(x))
     torch.manual_seed(seed)
-    m, kept = Classifier(x.shape[1], hidden), []
+    mu, sd = (x.mean(0), np.where(x.std(0) > 0, x.std(0), 1.0)) if standardize else (None, None)
+    m, kept = Classifier(x.shape[1], hidden, mu, sd), []
     va = (x[idx[:nv]], y[idx[:nv]], w[idx[:nv]]) if nv > 0 else None
     fit(m, (x[idx[nv:]], y[idx[nv:]], w[idx[nv:]]), va, epochs=epochs, batch_size=batch_size or _batch_for(len(x) - nv),
         lr=lr, patience=patience, seed=seed, device=device, show_progress=show_progress,
@@ -427,21 +434,23 @@ CLASSIFIERS = ("nn", "hgb")   # the classifiers of `anomaly_scores`: MLP ensembl
 
 def anomaly_scores(
     template:Events, # background template in the SR (for 'supervised': the labelled background)
-    weights:np.ndarray, # template weights
+    weights:np.ndarray|None, # template weights (None: 1)
     data_sr:Events, # SR data (for 'supervised': the labelled signal)
     test:Events, # held-out SR events with truth labels to score
     n_ensemble:int=5, # classifiers averaged
     seed:int=0, # ensemble seed: members use seed * n_ensemble + k, so ensembles of different seeds share no member
     classifier:str="nn", # 'nn' (`train_classifier`) or 'hgb' (`train_hgb`: the network settings do not apply)
+    inputs=None, # map of the features to the classifiers' inputs, e.g. a scaler's `inverse` (None: as given)
     **clf_kwargs, # passed to `train_classifier`
 ) -> np.ndarray:
     "Ensemble-averaged classifier output, template (0) vs SR data (1), on the test events."
     if classifier not in CLASSIFIERS:
         raise JetADError(f"classifier: expected one of {', '.join(CLASSIFIERS)}, got {classifier!r}")
     train, kw = (train_classifier, clf_kwargs) if classifier == "nn" else (train_hgb, {})
-    x0, x1 = np.c_[template.c, template.x], np.c_[data_sr.c, data_sr.x]
+    cols = lambda e: np.c_[e.c, e.x if inputs is None else inputs(e.x)]
+    x0, x1 = cols(template), cols(data_sr)
     clfs = [train(x0, x1, weights, None, seed=seed * n_ensemble + k, **kw) for k in range(n_ensemble)]
-    return classify(clfs, np.c_[test.c, test.x])
+    return classify(clfs, cols(test))
 
 # %% ../nbs/12_weak_supervision.ipynb #14c1ec1b
 def sic_summary(

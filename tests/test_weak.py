@@ -249,3 +249,22 @@ def test_noise_features_and_training_kwargs():
     np.testing.assert_array_equal(out.x, add_noise_features(ev, 4, seed=0).x)
     tk = training_kwargs(40, 10, 256, "cpu", classifier="hgb", clf_batch_size=512)
     assert tk["classifier"] == "hgb" and tk["clf_kwargs"] == {"epochs": 40, "device": "cpu", "batch_size": 512}
+
+
+@pytest.mark.parametrize("scale,shift", [(1e-3, 0.0), (1e3, 50.0), (1.0, -100.0)])
+def test_standardized_classifier_ignores_units(scale, shift):
+    "With `standardize=True` (the default) an affine change of units leaves the trained function as it was."
+    a, b = _gauss_pair(2000, 2000)
+    x = np.linspace(-1, 1, 7)[:, None]
+    ref = classify(train_classifier(a, b, epochs=4, device="cpu"), x.astype(np.float32))
+    moved = train_classifier(scale * a + shift, scale * b + shift, epochs=4, device="cpu")
+    np.testing.assert_allclose(classify(moved, (scale * x + shift).astype(np.float32)), ref, atol=2e-3)
+
+
+def test_unstandardized_classifier_sees_the_units():
+    "The test above can fail: without standardisation, inputs in units of 1e3 train a different function."
+    a, b = _gauss_pair(2000, 2000)
+    x = np.linspace(-1, 1, 7)[:, None]
+    ref = classify(train_classifier(a, b, epochs=4, device="cpu", standardize=False), x.astype(np.float32))
+    moved = train_classifier(1e3 * a, 1e3 * b, epochs=4, device="cpu", standardize=False)
+    assert np.abs(classify(moved, (1e3 * x).astype(np.float32)) - ref).max() > 2e-3
