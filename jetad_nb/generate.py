@@ -35,8 +35,8 @@ from .kinematics import delta_phi
 from .kinematics import to_ptetaphim
 
 # %% auto #0
-__all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS', 'PRODUCTION',
-           'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate',
+__all__ = ['PROCESSES', 'COMMON_SETTINGS', 'PARTICLE_COLUMNS', 'PREFETCH', 'TUTORIAL', 'TUTORIAL_LEADING', 'TUTORIAL_SEEDS',
+           'PRODUCTION', 'pythia_settings', 'pythia_events', 'Detector', 'simulate_detector', 'reconstruct', 'generate',
            'write_hepmc', 'hepmc_events', 'reconstruct_hepmc', 'job_seed', 'job_settings', 'job_done', 'generate_job',
            'generate_many', 'make_samples', 'make_production', 'mass_mode', 'detector_vs_truth']
 
@@ -244,6 +244,81 @@ def _pythia_batch(
     b = batches[0] if len(batches) == 1 else ak.concatenate(batches)
     return *_visible_final(b.prt, py.particleData, cache), failed
 
+# %% ../nbs/04_generate.ipynb #800e0f91
+def _pythia_worker(
+    conn, # the child's end of a `multiprocessing.Pipe`
+    process:str, # one of PROCESSES
+    seed:int, # Pythia seed
+    sizes:list, # successful events per chunk
+    budget:int, # failed events allowed in the run
+    options:dict, # process options (see `pythia_settings`)
+):
+    "Child process: make every chunk with `_pythia_batch` and send it; an error is sent as ('error', message)."
+    try:
+        py, cache = _pythia(process, seed, **options), {}
+        for n in sizes:
+            out = _pythia_batch(py, n, cache, budget, process)
+            budget -= out[2]
+            conn.send(out)
+    except Exception as e:   # any failure reaches the parent as its one-line message
+        conn.send(("error", str(e)))
+    finally:
+        conn.close()
+
+# %% ../nbs/04_generate.ipynb #e4304b04
+def _pythia_local(
+    process:str, # one of PROCESSES
+    seed:int, # Pythia seed
+    sizes:list, # successful events per chunk
+    budget:int, # failed events allowed in the run
+    threaded:bool=True, # make the next chunk in a background thread (it holds the GIL: no overlap, see above)
+    **options, # process options (see `pythia_settings`)
+):
+    "Yield (flat particle arrays, counts, failed) per chunk, made in this process."
+    from concurrent.futures import ThreadPoolExecutor
+    py, cache = _pythia(process, seed, **options), {}
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(_pythia_batch, py, sizes[0], cache, budget, process) if threaded else None
+        for i, n in enumerate(sizes):
+            out = job.result() if threaded else _pythia_batch(py, n, cache, budget, process)
+            budget -= out[2]
+            if threaded and i + 1 < len(sizes):
+                job = pool.submit(_pythia_batch, py, sizes[i + 1], cache, budget, process)
+            yield out
+
+# %% ../nbs/04_generate.ipynb #53a9d017
+PREFETCH = ("process", "thread", "none")   # how `pythia_events` runs Pythia ahead of the reconstruction
+
+def _pythia_chunks(
+    process:str, # one of PROCESSES
+    seed:int, # Pythia seed
+    sizes:list, # successful events per chunk
+    budget:int, # failed events allowed in the run
+    prefetch:str="process", # 'process' (a child process runs one chunk ahead), 'thread' or 'none'
+    **options, # process options (see `pythia_settings`)
+):
+    "Yield (flat particle arrays, counts, failed) per chunk, Pythia running one chunk ahead when prefetching."
+    import multiprocessing as mp
+    if prefetch not in PREFETCH:
+        raise JetADError(f"prefetch: expected one of {', '.join(PREFETCH)}, got {prefetch!r}")
+    forkable = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon   # e.g. not in a dask worker
+    if prefetch == "process" and forkable:
+        parent, child = (ctx := mp.get_context("fork")).Pipe(duplex=False)
+        proc = ctx.Process(target=_pythia_worker, args=(child, process, seed, sizes, budget, options), daemon=True)
+        proc.start()
+        child.close()
+        try:
+            for _ in sizes:
+                out = parent.recv()
+                if out[0] == "error":
+                    raise JetADError(out[1])
+                yield out
+        finally:
+            proc.terminate()
+            proc.join()
+        return
+    yield from _pythia_local(process, seed, sizes, budget, prefetch != "none", **options)
+
 # %% ../nbs/04_generate.ipynb #b2af9459
 def pythia_events(
     process:str, # one of PROCESSES
@@ -251,22 +326,15 @@ def pythia_events(
     seed:int=1, # Pythia seed
     chunk:int=200, # events per yielded chunk
     show_progress:bool|None=None, # progress bar over events
+    prefetch:str="process", # 'process': Pythia runs a chunk ahead in a child process; 'thread' or 'none' (in this one)
     **options, # process options (see `pythia_settings`)
 ):
     "Yield chunks of visible final-state particles: (dict of flat arrays PARTICLE_COLUMNS, counts per event)."
-    from concurrent.futures import ThreadPoolExecutor
-    py, cache, budget = _pythia(process, seed, **options), {}, 100 + n_events // 10
     sizes = [min(chunk, n_events - i) for i in range(0, n_events, chunk)]
     bar = progress(total=n_events, desc=f"pythia {process}", unit="ev", show=show_progress)
-    with ThreadPoolExecutor(1) as pool:   # Pythia makes chunk i + 1 while the caller works on chunk i
-        job = pool.submit(_pythia_batch, py, sizes[0], cache, budget, process)
-        for i in range(len(sizes)):
-            parts, counts, failed = job.result()
-            budget -= failed
-            if i + 1 < len(sizes):
-                job = pool.submit(_pythia_batch, py, sizes[i + 1], cache, budget, process)
-            bar.update(len(counts))
-            yield parts, counts
+    for parts, counts, _ in _pythia_chunks(process, seed, sizes, 100 + n_events // 10, prefetch, **options):
+        bar.update(len(counts))
+        yield parts, counts
     bar.close()
 
 # %% ../nbs/04_generate.ipynb #5f958982
