@@ -304,12 +304,16 @@ def _pythia_chunks(
     forkable = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon   # e.g. not in a dask worker
     if prefetch == "process" and forkable:
         parent, child = (ctx := mp.get_context("fork")).Pipe(duplex=False)
-        proc = ctx.Process(target=_pythia_worker, args=(child, process, seed, sizes, budget, options), daemon=True)
+        proc = ctx.Process(target=_pythia_worker, args=(child, process, seed, sizes, budget, options), daemon=True,
+                           name=f"jetad pythia {process}")
         proc.start()
         child.close()
         try:
             for _ in sizes:
-                out = parent.recv()
+                try:
+                    out = parent.recv()
+                except EOFError:
+                    raise JetADError(f"process {process!r}: the Pythia child process ended early") from None
                 if out[0] == "error":
                     raise JetADError(out[1])
                 yield out

@@ -150,3 +150,28 @@ def test_tau_axes_of_the_detector():
     assert g.Detector().tau_axes == "kt"
     with pytest.raises(JetADError, match="axes: expected one of"):
         g.reconstruct(d, fatjet_min_pt=50.0, truth=False, tau_axes="ca")
+
+
+def test_prefetch_child_that_dies_gives_one_line_error():
+    "If the Pythia child process dies, the next chunk fails with a JetADError, not a bare EOFError or a hang."
+    import multiprocessing as mp
+    import os
+    import signal
+    events = g.pythia_events("w", 6, seed=1, chunk=2, show_progress=False, prefetch="process")
+    next(events)
+    (child,) = [c for c in mp.active_children() if c.name == "jetad pythia w"]
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    with pytest.raises(JetADError, match="ended early"):
+        list(events)
+
+
+@pytest.mark.parametrize("mode", ["thread", "none"])
+def test_prefetch_modes_give_the_same_events(mode):
+    "The child process, the thread and the plain loop make the same events from the same seed."
+    ref = list(g.pythia_events("w", 5, seed=4, chunk=2, show_progress=False, prefetch="process"))
+    got = list(g.pythia_events("w", 5, seed=4, chunk=2, show_progress=False, prefetch=mode))
+    for (p0, c0), (p1, c1) in zip(ref, got, strict=True):
+        np.testing.assert_array_equal(c0, c1)
+        for k in g.PARTICLE_COLUMNS:
+            np.testing.assert_array_equal(p0[k], p1[k])
