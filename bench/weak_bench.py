@@ -124,6 +124,8 @@ def main():
                     m, sec = one_point(*noisy, clf, seed, a.n_ensemble, inputs, nn_kw)
                     rows.append(dict(noise_features=k, seed=seed, classifier=clf, max_sic=m, seconds=sec,
                                      n_signal=int(data_sr.signal.sum()), n_data=len(data_sr)))
+                    if a.csv:   # the robustness rows go next to the main ones, in their own file
+                        pd.DataFrame(rows).to_csv(a.csv.replace(".csv", "_noise.csv"), index=False)
         print(f"\nrobustness: k Gaussian noise features appended, S/B {a.noise_sb}")
         print(summary(rows, "noise_features").to_string(index=False))
 
