@@ -244,27 +244,6 @@ def _pythia_batch(
     b = batches[0] if len(batches) == 1 else ak.concatenate(batches)
     return *_visible_final(b.prt, py.particleData, cache), failed
 
-# %% ../nbs/04_generate.ipynb #800e0f91
-def _pythia_worker(
-    conn, # the child's end of a `multiprocessing.Pipe`
-    process:str, # one of PROCESSES
-    seed:int, # Pythia seed
-    sizes:list, # successful events per chunk
-    budget:int, # failed events allowed in the run
-    options:dict, # process options (see `pythia_settings`)
-):
-    "Child process: make every chunk with `_pythia_batch` and send it; an error is sent as ('error', message)."
-    try:
-        py, cache = _pythia(process, seed, **options), {}
-        for n in sizes:
-            out = _pythia_batch(py, n, cache, budget, process)
-            budget -= out[2]
-            conn.send(out)
-    except Exception as e:   # any failure reaches the parent as its one-line message
-        conn.send(("error", str(e)))
-    finally:
-        conn.close()
-
 # %% ../nbs/04_generate.ipynb #e4304b04
 def _pythia_local(
     process:str, # one of PROCESSES
@@ -285,6 +264,24 @@ def _pythia_local(
             if threaded and i + 1 < len(sizes):
                 job = pool.submit(_pythia_batch, py, sizes[i + 1], cache, budget, process)
             yield out
+
+# %% ../nbs/04_generate.ipynb #800e0f91
+def _pythia_worker(
+    conn, # the child's end of a `multiprocessing.Pipe`
+    process:str, # one of PROCESSES
+    seed:int, # Pythia seed
+    sizes:list, # successful events per chunk
+    budget:int, # failed events allowed in the run
+    options:dict, # process options (see `pythia_settings`)
+):
+    "Child process: make every chunk with `_pythia_local` and send it; an error is sent as ('error', message)."
+    try:
+        for out in _pythia_local(process, seed, sizes, budget, threaded=False, **options):
+            conn.send(out)
+    except Exception as e:   # any failure reaches the parent as its one-line message
+        conn.send(("error", str(e)))
+    finally:
+        conn.close()
 
 # %% ../nbs/04_generate.ipynb #53a9d017
 PREFETCH = ("process", "thread", "none")   # how `pythia_events` runs Pythia ahead of the reconstruction
