@@ -40,7 +40,7 @@ from jetad_nb.weak import training_kwargs
 def settings():
     "The lhco_rd preset's parameters of 15_resonant_search, with the notebook's other defaults it relies on."
     p = load_preset("lhco_rd")["15_resonant_search"]
-    return {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 40, "batch_size": 256,
+    return {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 20, "batch_size": 256,
             "clf_inputs": "physical"} | p
 
 
@@ -73,7 +73,8 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path="", inputs=
                                    oversample=p["oversample"], show_progress=False, ideal=ideal, ideal_join=True,
                                    **(training | {"classifier": list(classifiers)}))
             res["method"] = [m if "(" in m else f"{m} ({c})" for m, c in zip(res.method, res.classifier)]
-            append_rows(res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}", clf_inputs=inputs), csv)
+            append_rows(res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}", clf_inputs=inputs,
+                               clf_epochs=p["clf_epochs"]), csv)
             print(f"S/B {s_over_b}, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 

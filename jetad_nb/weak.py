@@ -227,7 +227,7 @@ def train_classifier(
     w1:np.ndarray|None=None, # class-1 weights (None: 1)
     val_frac:float=0.0, # fraction held out for early stopping (0: train all epochs on every event)
     hidden:tuple=(64, 64, 64), # hidden widths
-    epochs:int=40, # epochs (the maximum with early stopping)
+    epochs:int=20, # epochs (the maximum with early stopping)
     batch_size:int|None=None, # mini-batch size (None: `_batch_for` the number of training events)
     lr:float=5e-3, # Adam learning rate
     patience:int|None=None, # early-stopping patience (needs val_frac > 0)
