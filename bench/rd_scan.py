@@ -34,14 +34,15 @@ from jetad_nb.resonant import Preprocess
 from jetad_nb.resonant import read_search_events
 from jetad_nb.resonant import resonant_scan
 from jetad_nb.run import load_preset
+from jetad_nb.run import nbs_dir
+from jetad_nb.run import notebook_parameters
 from jetad_nb.weak import training_kwargs
 
 
 def settings():
-    "The lhco_rd preset's parameters of 15_resonant_search, with the notebook's other defaults it relies on."
-    p = load_preset("lhco_rd")["15_resonant_search"]
-    return {"sr": [3300.0, 3700.0], "sb": [2800.0, 4400.0], "clf_epochs": 20, "batch_size": 256,
-            "clf_inputs": "physical"} | p
+    "The lhco_rd preset's parameters of 15_resonant_search over the notebook's own defaults (read, not copied)."
+    defaults = notebook_parameters(nbs_dir() / "15_resonant_search.ipynb")
+    return {k: v["default"] for k, v in defaults.items()} | load_preset("lhco_rd")["15_resonant_search"]
 
 
 def append_rows(res, csv):
