@@ -813,9 +813,9 @@ def _check_data(
     params:dict, # their resolved parameters
     data_dir_:str, # the production data folder
 ):
-    "Refuse a run whose production data files (values under `data_dir_`) are missing, before anything runs."
+    "Refuse a run whose production data (values under `data_dir_`; a glob must match) is missing, before it runs."
     dd = str(Path(data_dir_).resolve())
-    missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not Path(v).exists()})
+    missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not _file_stamps([v])})
     if missing:
         raise JetADError(
             f"{missing[0]}: production data missing ({len(missing)} files); "
