@@ -814,8 +814,11 @@ def _check_data(
     data_dir_:str, # the production data folder
 ):
     "Refuse a run whose production data (values under `data_dir_`; a glob must match) is missing, before it runs."
+    import glob
+
+    # glob.glob(v) is [v] for an existing path without wildcards, [] for a missing one
     dd = str(Path(data_dir_).resolve())
-    missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not _file_stamps([v])})
+    missing = sorted({v for nb in sel for v in _strings(params[nb.stem]) if v.startswith(dd) and not glob.glob(v)})
     if missing:
         raise JetADError(
             f"{missing[0]}: production data missing ({len(missing)} files); "
