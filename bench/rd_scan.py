@@ -8,10 +8,10 @@ and the boosted trees side by side on the same flow (`classifier=["nn", "hgb"]`)
 Unlike `jetad run --preset lhco_rd --only 15`, it runs only the scan (no walkthrough flow, no noise check), and it
 appends each (S/B, seed) point's rows to the CSV as soon as the point is done, so several processes (one core
 each) can share a scan and an interrupted scan keeps its finished points. `--ideal FILE` adds the SR events of an
-extra background (PRODUCTION's `lhco_rd_ideal_events.h5`, generated around the SR) to the idealized template,
-leaving the data and test sets as they are. The classifiers see the features in physical units (the notebook's
-default `clf_inputs`; `--inputs scaled`: the flows' logit-scaled features, as before issue 16's fix); each row
-says which in `clf_inputs`:
+extra background (PRODUCTION's `lhco_rd_ideal_events.h5`: the same generator settings, another seed) to the
+idealized template, leaving the data and test sets as they are; its rows record the file's `array_hash` in
+`ideal_hash`. The classifiers see the features in physical units (the notebook's default `clf_inputs`;
+`--inputs scaled`: the flows' logit-scaled features, as before issue 16's fix); each row says which in `clf_inputs`:
 
     OMP_NUM_THREADS=1 python bench/rd_scan.py --sb 0.006 --seeds 0,1 --csv rd_scan.csv
     python bench/rd_scan.py --summary rd_scan.csv
@@ -33,6 +33,7 @@ from jetad_nb.resonant import CATHODE_PAPER_SIC
 from jetad_nb.resonant import Preprocess
 from jetad_nb.resonant import read_search_events
 from jetad_nb.resonant import resonant_scan
+from jetad_nb.run import array_hash
 from jetad_nb.run import load_preset
 from jetad_nb.run import nbs_dir
 from jetad_nb.run import notebook_parameters
@@ -61,6 +62,7 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path="", inputs=
     bkg, sig = read_search_events(events, None, "qcd", "wprime")
     pre = Preprocess.fit(bkg, p["sr"], p["sb"])
     ideal = pre(read_search_events(ideal_path, None, "qcd", None)[0]) if ideal_path else None
+    ideal_hash = array_hash(ideal_path) if ideal_path else ""
     cw = tuple(pre.cs(np.array([[cwola_sb[0]], [cwola_sb[1]]], float))[:, 0])
     training = training_kwargs(p["clf_epochs"], p["flow_epochs"], p["batch_size"], "cpu", p["flow_hidden"],
                                p["flow_transforms"], classifier="nn")
@@ -74,8 +76,10 @@ def run(sb_values, seeds, csv, events, methods, cwola_sb, ideal_path="", inputs=
                                    oversample=p["oversample"], show_progress=False, ideal=ideal, ideal_join=True,
                                    **(training | {"classifier": list(classifiers)}))
             res["method"] = [m if "(" in m else f"{m} ({c})" for m, c in zip(res.method, res.classifier)]
+            if ideal_path:   # rows of the methods whose background is the template, with the extra one joined
+                res["method"] = res.method.str.replace(r"^(idealized|supervised)", r"\1+extra", regex=True)
             append_rows(res.assign(cwola_sb=f"{cwola_sb[0]:.0f}-{cwola_sb[1]:.0f}", clf_inputs=inputs,
-                               clf_epochs=p["clf_epochs"]), csv)
+                               clf_epochs=p["clf_epochs"], ideal_hash=ideal_hash), csv)
             print(f"S/B {s_over_b}, seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
@@ -86,6 +90,8 @@ def summary(csv):
     d["method"] = [m.replace("cwola", f"cwola {e}") for m, e in zip(d.method, d.get("cwola_sb", [""] * len(d)))]
     inp = d.get("clf_inputs", pd.Series(["scaled"] * len(d))).fillna("scaled")   # rows before the column: scaled
     d["method"] = [m + (", physical inputs" if i == "physical" else "") for m, i in zip(d.method, inp)]
+    extra = d.get("ideal_hash", pd.Series([""] * len(d))).fillna("")   # which extra template joined the idealized
+    d["method"] = [m + (f", template {h}" if h else "") for m, h in zip(d.method, extra)]
     t = d.groupby(["method", "s_over_b"]).max_sic.apply(q).unstack()
     t["paper at 0.64%"] = [CATHODE_PAPER_SIC.get(m.split(" ")[0], np.nan) for m in t.index]
     print(t.to_string())

@@ -970,9 +970,9 @@ PRODUCTION = {  # output file -> {sample: generation settings}; label 1 marks si
         "wprime": dict(process="wprime", events=120_000, seed=502, jobs=12, mpi=False,
                        det=Detector(tau_axes="onepass_kt"), features="resonant", label=1),
     },
-    "lhco_rd_ideal_events.h5": {  # extra SR background for the idealized template, generated around the SR
-        "qcd": dict(process="qcd", events=1_000_000, seed=508, jobs=100, pt_hat_min=1000.0, m_hat_min=2800.0,
-                    m_hat_max=4600.0, mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
+    "lhco_rd_ideal_events.h5": {  # extra SR background for the idealized template: the R&D QCD's settings, new seed
+        "qcd": dict(process="qcd", events=1_800_000, seed=509, jobs=180, pt_hat_min=1000.0, m_hat_min=2400.0,
+                    mpi=False, det=Detector(tau_axes="onepass_kt"), features="resonant"),
     },
 }
 

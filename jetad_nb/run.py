@@ -62,7 +62,7 @@ SAMPLE_HASHES = {  # file of data/ -> first 16 hex digits of its `array_hash` (t
     "w.h5": "8c791dff1e0919ab", "w.root": "9d35bdbe100bbaa7", "wprime.h5": "400fc58e1b4413a7",
     "wprime.root": "555cbd32a7651f93", "hv.h5": "bebedfb5c960e829", "hv.root": "c4f7261cb46e27f5",
     "h4q.h5": "d9a89fc3d3eb09a0", "h4q.root": "0a9983e4bad2deee",
-    "lhco_rd_events.h5": "45bc3a32d3073a9c", "lhco_rd_ideal_events.h5": "2d8bc3ba0ef544b8",
+    "lhco_rd_events.h5": "45bc3a32d3073a9c", "lhco_rd_ideal_events.h5": "dca0929247a9e066",
 }
 SHIPPED_DATA = (  # in the wheel as is
     "extrapolation.h5", "lhco_events.h5", "lhco_rd_events.h5", "lhco_rd_ideal_events.h5",
