@@ -18,7 +18,8 @@ from .kinematics import to_ptetaphim
 
 # %% auto #0
 __all__ = ['TAU_AXES', 'flat_array', 'count_offsets', 'padded_array', 'flat_links', 'global_links', 'nearest_axis', 'match_links',
-           'match_by_dr', 'cluster_jets', 'recluster_flat', 'exclusive_axes', 'one_pass_axes', 'nsubjettiness']
+           'match_by_dr', 'pseudojets', 'cluster_jets', 'recluster_flat', 'exclusive_axes', 'one_pass_axes',
+           'nsubjettiness']
 
 # %% ../nbs/02_clustering.ipynb #7964aa99
 def flat_array(
@@ -113,6 +114,15 @@ def match_by_dr(
     per_event = np.bincount(ev, minlength=len(n_c))
     return ak.unflatten(lj, per_event), ak.unflatten(lc, per_event)
 
+# %% ../nbs/02_clustering.ipynb #d7778b87
+def pseudojets(
+    cands:ak.Array, # jagged (event, constituent) records with pt, eta, phi, energy
+) -> ak.Array: # jagged (event, constituent) records px, py, pz, E: what fastjet.ClusterSequence takes
+    "Candidates as FastJet's four-vectors: massless from (pt, eta, phi), E raised to the measured energy where higher."
+    px, py, pz, e = to_cartesian(ak.flatten(cands.pt), ak.flatten(cands.eta), ak.flatten(cands.phi))
+    e = np.maximum(e, np.asarray(ak.flatten(cands.energy), np.float64))  # keep the measured energy where physical
+    return ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), np.asarray(ak.num(cands.pt, axis=1)))
+
 # %% ../nbs/02_clustering.ipynb #040cdbbe
 def cluster_jets(
     cands:ak.Array, # jagged (event, constituent) records with pt, eta, phi, energy
@@ -125,10 +135,7 @@ def cluster_jets(
     algos = {"antikt": fastjet.antikt_algorithm, "kt": fastjet.kt_algorithm, "cambridge": fastjet.cambridge_algorithm}
     if algorithm not in algos:
         raise JetADError(f"algorithm: expected one of {sorted(algos)}, got {algorithm!r}")
-    n_c = np.asarray(ak.num(cands.pt, axis=1))
-    px, py, pz, e = to_cartesian(ak.flatten(cands.pt), ak.flatten(cands.eta), ak.flatten(cands.phi))
-    e = np.maximum(e, np.asarray(ak.flatten(cands.energy), np.float64))  # keep the measured energy where physical
-    parts = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), n_c)
+    parts = pseudojets(cands)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = fastjet.ClusterSequence(parts, fastjet.JetDefinition(algos[algorithm], r))
